@@ -1,0 +1,40 @@
+//! Command-line interface. Each sub-command lives in its own file and returns the process exit
+//! code; this file only dispatches.
+//!
+//! Exit codes shared by every command that judges something: 0 valid, 1 not valid (the report
+//! says why), 2 the input could not be read or the command could not run.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod serve;
+
+/// Exit code for "the input was evaluated and is valid".
+pub const EXIT_VALID: u8 = 0;
+/// Exit code for "the input was evaluated and is not valid".
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code for "the input could not be read or evaluated".
+pub const EXIT_UNREADABLE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "kyso", version, about = "Ký số: sign and verify PDF decisions, validate certificate chains, keep a verifiable ledger")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP service.
+    Serve(serve::ServeArgs),
+}
+
+/// Parses the command line, runs the command and maps its outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Serve(args) => serve::run(args),
+    };
+    ExitCode::from(code)
+}
