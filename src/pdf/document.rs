@@ -474,7 +474,7 @@ impl<S: ByteSource> Document<S> {
                 }
             }
         }
-        let (r, obj, end) = self.parse_at(offset, None, usize::MAX, 0).map_err(|e| match e {
+        let (_, obj, end) = self.parse_at(offset, None, usize::MAX, 0).map_err(|e| match e {
             PdfError::Syntax { .. } => PdfError::BadXref { offset, reason: "neither an xref table nor an xref stream" },
             other => other,
         })?;
@@ -484,9 +484,15 @@ impl<S: ByteSource> Document<S> {
         if stream.dict.get_name("Type") != Some(b"XRef") {
             return Err(PdfError::BadXref { offset, reason: "stream is not /Type /XRef" });
         }
+        // Refuse an oversized index before inflating anything.
+        match stream.dict.get_int("Size") {
+            Some(size) if size > i64::from(MAX_OBJECTS) => {
+                return Err(PdfError::LimitExceeded { what: "objects (/Size)", limit: u64::from(MAX_OBJECTS) })
+            }
+            _ => {}
+        }
         let data = self.stream_data(&stream)?;
         let entries = xref::stream_entries(&stream.dict, &data, offset, budget)?;
-        let _ = r;
         let mut s = XrefSection { offset, kind: XrefKind::Stream, trailer: stream.dict, end, entries };
         s.normalize()?;
         Ok(s)
