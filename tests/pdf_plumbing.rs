@@ -265,3 +265,81 @@ fn libreoffice_sample() {
     round_trip(dir.path(), "sample", &original, kind);
     assert_eq!(Document::open(&original[..]).unwrap().pages().unwrap().len(), 2);
 }
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A hybrid-reference file (ISO 32000-1 §7.5.8.4): the minimal document, then an update whose
+/// classic table has `/XRefStm` pointing at a PNG-predicted cross-reference stream that places
+/// object 6 in an object stream.
+fn hybrid_pdf() -> Vec<u8> {
+    let mut out = minimal_pdf();
+    let prev = out.windows(6).rposition(|w| w == b"xref\n0").unwrap();
+    let objstm_body = b"6 0 <</Note (packed in an object stream)>>";
+    let first = 4; // "6 0 " precedes the object
+    let packed = zlib(objstm_body);
+    let off7 = out.len();
+    out.extend_from_slice(format!("7 0 obj\n<</Type /ObjStm /N 1 /First {first} /Filter /FlateDecode /Length {}>>\nstream\n", packed.len()).as_bytes());
+    out.extend_from_slice(&packed);
+    out.extend_from_slice(b"\nendstream\nendobj\n");
+    let off1 = out.len();
+    out.extend_from_slice(b"1 0 obj\n<</Type /Catalog /Pages 2 0 R /Extra 6 0 R>>\nendobj\n");
+    // The xref stream: W [1 2 1], one row for object 6 (type 2, stream 7, index 0), PNG Up.
+    let rows: [[u8; 4]; 1] = [[2, 0, 7, 0]];
+    let mut predicted = Vec::new();
+    let mut prev_row = [0u8; 4];
+    for row in rows {
+        predicted.push(2u8);
+        for (i, b) in row.iter().enumerate() {
+            predicted.push(b.wrapping_sub(prev_row[i]));
+        }
+        prev_row = row;
+    }
+    let xdata = zlib(&predicted);
+    let off8 = out.len();
+    out.extend_from_slice(
+        format!(
+            "8 0 obj\n<</Type /XRef /Size 9 /Index [6 1] /W [1 2 1] /Filter /FlateDecode /DecodeParms <</Predictor 12 /Columns 4>> /Length {}>>\nstream\n",
+            xdata.len()
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(&xdata);
+    out.extend_from_slice(b"\nendstream\nendobj\n");
+    let xref = out.len();
+    out.extend_from_slice(
+        format!(
+            "xref\n0 2\n0000000000 65535 f\r\n{off1:010} 00000 n\r\n6 3\n0000000000 00001 f\r\n{off7:010} 00000 n\r\n{off8:010} 00000 n\r\ntrailer\n<</Size 9 /Root 1 0 R /Prev {prev} /XRefStm {off8} /ID [<0123456789ABCDEF0123456789ABCDEF> <0123456789ABCDEF0123456789ABCDEF>]>>\nstartxref\n{xref}\n%%EOF\n"
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn hybrid_reference_file() {
+    if !tools() {
+        return;
+    }
+    let bytes = hybrid_pdf();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hybrid.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let (ok, text) = qpdf_check(&path);
+    assert!(ok, "the hand-made hybrid file itself is wrong:\n{text}");
+    let doc = Document::open(&bytes[..]).unwrap();
+    assert!(!doc.needs_repair(), "{:?}", doc.diagnostics());
+    assert_eq!(doc.revisions().len(), 2);
+    assert_eq!(doc.revisions()[1].kind, XrefKind::Hybrid);
+    let (_, catalog) = doc.catalog().unwrap();
+    let extra = doc.dict_in(1, catalog.get("Extra").unwrap(), "extra").unwrap();
+    assert_eq!(extra.get("Note").and_then(Object::as_string).map(|s| s.bytes.clone()), Some(b"packed in an object stream".to_vec()));
+    // As of the original revision, object 6 does not exist.
+    assert_eq!(doc.object_in(0, ObjRef::new(6, 0)).unwrap(), Object::Null);
+    assert!(matches!(doc.locate(1, 6), Some((0, kyso::pdf::XrefEntry::InStream { stream: 7, index: 0 }))));
+    round_trip(dir.path(), "hybrid", &bytes, XrefKind::Hybrid);
+}
