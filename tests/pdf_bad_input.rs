@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
-use kyso::pdf::{Diagnostic, Document, ObjRef, Object, PdfError};
+use kyso::pdf::{Diagnostic, Document, IncrementalWriter, ObjRef, Object, PdfError};
 
 /// Assembles a PDF with a classic xref table from object bodies numbered from 1; `trailer_extra`
 /// is added to the trailer dictionary.
@@ -258,6 +258,8 @@ fn wrong_size_needs_repair() {
     let doc = Document::open(bytes.as_bytes()).unwrap();
     assert!(doc.needs_repair());
     assert!(doc.diagnostics().iter().any(|d| matches!(d, Diagnostic::WrongSize { .. })));
+    // Nothing is appended to a document that needs repair: its signature could never verify.
+    assert!(IncrementalWriter::new(&doc).is_err());
 }
 
 #[test]

@@ -192,6 +192,39 @@ fn round_trip(dir: &Path, name: &str, original: &[u8], expect_kind: XrefKind) {
     let pdfsig = Command::new("pdfsig").arg(&out2).output().unwrap();
     let text = String::from_utf8_lossy(&pdfsig.stdout);
     assert!(text.contains("Signature #2"), "{name}: pdfsig after two updates:\n{text}");
+
+    // pyHanko's strict reader (the one its validator uses) accepts both updates and sees the
+    // same revisions and fields; it counts the first-page section of a linearized file as a
+    // revision of its own, where kyso (like ISO 32000-1 Annex F) sees one revision.
+    if let Some(listing) = pyhanko_listing(&out2) {
+        let expected = revisions_before + 2 + usize::from(doc.is_linearized());
+        assert!(listing.contains(&format!("revisions {expected}\n")), "{name}: pyHanko says\n{listing}");
+        assert!(listing.contains("field Signature1") && listing.contains("field Signature2"), "{name}: pyHanko says\n{listing}");
+    }
+}
+
+/// Reads `path` with pyHanko in strict mode and lists its revision count and signature fields;
+/// `None` (after the notice of `common::missing`) when pyHanko is not installed.
+fn pyhanko_listing(path: &Path) -> Option<String> {
+    const SCRIPT: &str = r#"
+import sys
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import enumerate_sig_fields
+with open(sys.argv[1], 'rb') as f:
+    r = PdfFileReader(f, strict=True)
+    print('revisions', r.xrefs.total_revisions)
+    for name, value, ref in enumerate_sig_fields(r):
+        print('field', name)
+"#;
+    let probe = Command::new("python3").args(["-c", "import pyhanko"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        common::missing("pyHanko (python3 -c 'import pyhanko')");
+        return None;
+    }
+    let out = Command::new("python3").args(["-c", SCRIPT]).arg(path).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "pyHanko could not read {}:\n{text}", path.display());
+    Some(text)
 }
 
 fn tools() -> bool {
@@ -342,4 +375,45 @@ fn hybrid_reference_file() {
     assert_eq!(doc.object_in(0, ObjRef::new(6, 0)).unwrap(), Object::Null);
     assert!(matches!(doc.locate(1, 6), Some((0, kyso::pdf::XrefEntry::InStream { stream: 7, index: 0 }))));
     round_trip(dir.path(), "hybrid", &bytes, XrefKind::Hybrid);
+}
+
+#[test]
+fn indirect_annots_and_fields_are_extended_in_place() {
+    let content: &[u8] = b"BT /F1 24 Tf 72 720 Td (x) Tj ET";
+    let stream = [format!("<</Length {}>>\nstream\n", content.len()).as_bytes(), content, b"\nendstream"].concat();
+    let original = build_pdf(&[
+        b"<</Type /Catalog /Pages 2 0 R /AcroForm 6 0 R>>",
+        b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
+        b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Annots 8 0 R /Resources <</Font <</F1 5 0 R>>>>>>",
+        &stream,
+        b"<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>",
+        b"<</Fields 7 0 R /SigFlags 3>>",
+        b"[]",
+        b"[]",
+    ]);
+    let (update, sig, widget) = add_signature(&original, "Signature1", false);
+    let bytes = [&original[..], &update.bytes].concat();
+    let doc = Document::open(&bytes[..]).unwrap();
+    let changed = &doc.revisions()[1].changed;
+    // Only the two arrays change (plus the new objects); the page, catalog and AcroForm don't.
+    assert_eq!(changed, &vec![7, 8, sig.num, widget.num], "changed objects");
+    assert_eq!(doc.object(ObjRef::new(7, 0)).unwrap(), Object::Array(vec![Object::Ref(widget)]));
+    assert_eq!(doc.object(ObjRef::new(8, 0)).unwrap(), Object::Array(vec![Object::Ref(widget)]));
+    assert_eq!(doc.object_in(0, ObjRef::new(8, 0)).unwrap(), Object::Array(vec![]));
+
+    // A second field with the same name is refused.
+    let mut w = IncrementalWriter::new(&doc).unwrap();
+    let field = SignatureField { name: "Signature1", page: 0, rect: [0.0; 4], appearance: None, value: None };
+    assert!(w.add_signature_field(&field).is_err());
+    let field = SignatureField { name: "Signature1", page: 3, rect: [0.0; 4], appearance: None, value: None };
+    assert!(w.add_signature_field(&field).is_err(), "page out of range");
+
+    if !tools() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("indirect.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let (ok, text) = qpdf_check(&path);
+    assert!(ok, "{text}");
 }

@@ -109,9 +109,13 @@ impl IncrementalUpdate {
 }
 
 impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
-    /// Starts an update of `doc`. Refuses a document without `/Size` or `/Root` in its newest
+    /// Starts an update of `doc`. Refuses a document that [needs repair](Document::needs_repair)
+    /// (a signature on it would never verify) and one without `/Size` or `/Root` in its newest
     /// trailer, since the update could not continue it.
     pub fn new(doc: &'d Document<S>) -> Result<Self> {
+        if let Some(d) = doc.diagnostics().iter().find(|d| d.needs_repair()) {
+            return Err(PdfError::Structure(format!("the document needs repair and cannot be updated: {d}")));
+        }
         let size = doc
             .trailer()
             .get_int("Size")
@@ -121,7 +125,10 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
         if doc.trailer().get_ref("Root").is_none() {
             return Err(PdfError::Structure("newest trailer has no /Root reference".into()));
         }
-        Ok(IncrementalWriter { doc, next_num: size, pending: BTreeMap::new(), signature: None })
+        // New numbers start above every number any section uses, whatever /Size says.
+        let highest = doc.sections().iter().filter_map(|s| s.entries().last()).map(|(n, _)| *n).max().unwrap_or(0);
+        let next_num = size.max(highest.saturating_add(1));
+        Ok(IncrementalWriter { doc, next_num, pending: BTreeMap::new(), signature: None })
     }
 
     fn allocate(&mut self) -> ObjRef {
