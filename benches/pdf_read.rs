@@ -17,7 +17,10 @@ fn walk(path: &std::path::Path) -> usize {
     for rev in doc.revisions() {
         n += doc.pages_in(rev.index).expect("pages").len();
         for &num in &rev.changed {
-            black_box(doc.object_in(rev.index, ObjRef::new(num, 0)).expect("object"));
+            black_box(
+                doc.object_in(rev.index, ObjRef::new(num, 0))
+                    .expect("object"),
+            );
         }
     }
     n
@@ -27,9 +30,17 @@ fn prepare_update(path: &std::path::Path) -> usize {
     let file = File::open(path).expect("open");
     let doc = Document::open(FileSource::new(file).expect("metadata")).expect("pdf");
     let mut w = IncrementalWriter::new(&doc).expect("writer");
-    let sig = w.add_signature_dictionary(Dict::new(), 16_384).expect("sig");
-    w.add_signature_field(&SignatureField { name: "Sig1", page: 0, rect: [0.0; 4], appearance: None, value: Some(sig) })
-        .expect("field");
+    let sig = w
+        .add_signature_dictionary(Dict::new(), 16_384)
+        .expect("sig");
+    w.add_signature_field(&SignatureField {
+        name: "Sig1",
+        page: 0,
+        rect: [0.0; 4],
+        appearance: None,
+        value: Some(sig),
+    })
+    .expect("field");
     w.finish().expect("finish").bytes.len()
 }
 
@@ -43,8 +54,12 @@ fn bench(c: &mut Criterion) {
     eprintln!("generated {} ({size} bytes)", path.display());
     let mut g = c.benchmark_group("pdf_50MB");
     g.sample_size(20);
-    g.bench_function("open_and_walk_revisions", |b| b.iter(|| black_box(walk(&path))));
-    g.bench_function("open_and_prepare_signature_update", |b| b.iter(|| black_box(prepare_update(&path))));
+    g.bench_function("open_and_walk_revisions", |b| {
+        b.iter(|| black_box(walk(&path)))
+    });
+    g.bench_function("open_and_prepare_signature_update", |b| {
+        b.iter(|| black_box(prepare_update(&path)))
+    });
     g.finish();
 }
 

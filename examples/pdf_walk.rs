@@ -35,15 +35,29 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     doc.object_in(rev.index, *p)?;
                 }
                 for &num in &rev.changed {
-                    if let Object::Stream(_) | Object::Dict(_) = doc.object_in(rev.index, ObjRef::new(num, 0))? {
+                    if let Object::Stream(_) | Object::Dict(_) =
+                        doc.object_in(rev.index, ObjRef::new(num, 0))?
+                    {
                         objects += 1;
                     }
                 }
-                println!("revision {} ends at {}: {} pages, {} objects changed", rev.index, rev.end, pages.len(), rev.changed.len());
+                println!(
+                    "revision {} ends at {}: {} pages, {} objects changed",
+                    rev.index,
+                    rev.end,
+                    pages.len(),
+                    rev.changed.len()
+                );
             }
             let mut w = IncrementalWriter::new(&doc)?;
             let sig = w.add_signature_dictionary(Dict::new(), 16_384)?;
-            w.add_signature_field(&SignatureField { name: "Sig1", page: 0, rect: [0.0; 4], appearance: None, value: Some(sig) })?;
+            w.add_signature_field(&SignatureField {
+                name: "Sig1",
+                page: 0,
+                rect: [0.0; 4],
+                appearance: None,
+                value: Some(sig),
+            })?;
             let update = w.finish()?;
             println!(
                 "{objects} objects read; update of {} bytes, byte range {:?}; needs repair: {}",

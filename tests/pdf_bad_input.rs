@@ -23,18 +23,29 @@ fn build_pdf(bodies: &[Vec<u8>], trailer_extra: &str) -> Vec<u8> {
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", bodies.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f\r\n", bodies.len() + 1).as_bytes(),
+    );
     for off in offsets {
         out.extend_from_slice(format!("{off:010} 00000 n\r\n").as_bytes());
     }
     out.extend_from_slice(
-        format!("trailer\n<</Size {} /Root 1 0 R{trailer_extra}>>\nstartxref\n{xref}\n%%EOF\n", bodies.len() + 1).as_bytes(),
+        format!(
+            "trailer\n<</Size {} /Root 1 0 R{trailer_extra}>>\nstartxref\n{xref}\n%%EOF\n",
+            bodies.len() + 1
+        )
+        .as_bytes(),
     );
     out
 }
 
 fn stream(dict_extra: &str, data: &[u8]) -> Vec<u8> {
-    [format!("<</Length {}{dict_extra}>>\nstream\n", data.len()).as_bytes(), data, b"\nendstream"].concat()
+    [
+        format!("<</Length {}{dict_extra}>>\nstream\n", data.len()).as_bytes(),
+        data,
+        b"\nendstream",
+    ]
+    .concat()
 }
 
 fn minimal_with_content(content: Vec<u8>) -> Vec<u8> {
@@ -56,7 +67,11 @@ fn minimal() -> Vec<u8> {
 /// Bounded time is part of the contract; the budget is generous for debug builds on a busy
 /// machine, and far below what unbounded work on these inputs would take.
 fn assert_quick(start: Instant, what: &str) {
-    assert!(start.elapsed() < Duration::from_secs(20), "{what} took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{what} took {:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -80,7 +95,12 @@ fn encrypted_documents_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (src, dst) = (dir.path().join("in.pdf"), dir.path().join("enc.pdf"));
     std::fs::write(&src, minimal()).unwrap();
-    let status = Command::new("qpdf").args(["--encrypt", "u", "o", "256", "--"]).arg(&src).arg(&dst).status().unwrap();
+    let status = Command::new("qpdf")
+        .args(["--encrypt", "u", "o", "256", "--"])
+        .arg(&src)
+        .arg(&dst)
+        .status()
+        .unwrap();
     assert!(status.success());
     let enc = std::fs::read(&dst).unwrap();
     match Document::open(&enc[..]) {
@@ -101,10 +121,16 @@ fn garbage_is_not_a_pdf() {
                 seed as u8
             })
             .collect();
-        assert!(matches!(Document::open(&bytes[..]), Err(PdfError::NotPdf(_))), "len {len}");
+        assert!(
+            matches!(Document::open(&bytes[..]), Err(PdfError::NotPdf(_))),
+            "len {len}"
+        );
         let mut with_header = b"%PDF-1.7\n".to_vec();
         with_header.extend_from_slice(&bytes);
-        assert!(Document::open(&with_header[..]).is_err(), "len {len} with header");
+        assert!(
+            Document::open(&with_header[..]).is_err(),
+            "len {len} with header"
+        );
     }
 }
 
@@ -140,7 +166,11 @@ fn million_objects_are_refused_quickly() {
     for off in offsets {
         let _ = write!(out, "{off:010} 00000 n\r\n");
     }
-    let _ = write!(out, "trailer\n<</Size {} /Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n", n + 1);
+    let _ = write!(
+        out,
+        "trailer\n<</Size {} /Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n",
+        n + 1
+    );
     let built = Instant::now();
     match Document::open(&out[..]) {
         Err(PdfError::LimitExceeded { .. }) => {}
@@ -159,7 +189,10 @@ fn million_objects_in_an_xref_stream_are_refused() {
     out.extend_from_slice(&data);
     let _ = write!(out, "\nendstream\nendobj\nstartxref\n{xref}\n%%EOF\n");
     let start = Instant::now();
-    assert!(matches!(Document::open(&out[..]), Err(PdfError::LimitExceeded { .. })));
+    assert!(matches!(
+        Document::open(&out[..]),
+        Err(PdfError::LimitExceeded { .. })
+    ));
     assert_quick(start, "refusing a million-entry xref stream");
 }
 
@@ -168,14 +201,27 @@ fn deeply_nested_arrays_are_refused() {
     let deep = [vec![b'['; 100_000], vec![b']'; 100_000]].concat();
     // In an object: the document opens (objects are lazy), fetching it fails.
     let bytes = build_pdf(
-        &[b"<</Type /Catalog /Pages 2 0 R /Deep 3 0 R>>".to_vec(), b"<</Type /Pages /Kids [] /Count 0>>".to_vec(), deep.clone()],
+        &[
+            b"<</Type /Catalog /Pages 2 0 R /Deep 3 0 R>>".to_vec(),
+            b"<</Type /Pages /Kids [] /Count 0>>".to_vec(),
+            deep.clone(),
+        ],
         "",
     );
     let doc = Document::open(&bytes[..]).unwrap();
-    assert!(matches!(doc.object(ObjRef::new(3, 0)), Err(PdfError::LimitExceeded { .. })));
+    assert!(matches!(
+        doc.object(ObjRef::new(3, 0)),
+        Err(PdfError::LimitExceeded { .. })
+    ));
     // In the trailer: opening fails.
-    let bad_trailer = build_pdf(&[b"<</Type /Catalog>>".to_vec()], &format!(" /Deep {}", String::from_utf8_lossy(&deep)));
-    assert!(matches!(Document::open(&bad_trailer[..]), Err(PdfError::LimitExceeded { .. })));
+    let bad_trailer = build_pdf(
+        &[b"<</Type /Catalog>>".to_vec()],
+        &format!(" /Deep {}", String::from_utf8_lossy(&deep)),
+    );
+    assert!(matches!(
+        Document::open(&bad_trailer[..]),
+        Err(PdfError::LimitExceeded { .. })
+    ));
 }
 
 fn zlib(data: &[u8]) -> Vec<u8> {
@@ -189,7 +235,8 @@ fn zlib(data: &[u8]) -> Vec<u8> {
 fn zlib_bomb(blocks: u64) -> Vec<u8> {
     let mut c = flate2::Compress::new(Compression::best(), false);
     let mut block = Vec::with_capacity(1 << 16);
-    c.compress_vec(&vec![0u8; 1 << 20], &mut block, flate2::FlushCompress::Sync).unwrap();
+    c.compress_vec(&vec![0u8; 1 << 20], &mut block, flate2::FlushCompress::Sync)
+        .unwrap();
     assert_eq!(c.total_in(), 1 << 20);
     let mut out = vec![0x78, 0xda];
     for _ in 0..blocks {
@@ -222,7 +269,10 @@ fn decompression_bombs_are_cut_short() {
         panic!("not a stream");
     };
     let start = Instant::now();
-    assert!(matches!(doc.stream_data(&s), Err(PdfError::LimitExceeded { .. })));
+    assert!(matches!(
+        doc.stream_data(&s),
+        Err(PdfError::LimitExceeded { .. })
+    ));
     assert_quick(start, "the bomb");
 
     // As a cross-reference stream, the document does not open at all.
@@ -232,7 +282,10 @@ fn decompression_bombs_are_cut_short() {
     out.extend_from_slice(&bomb);
     let _ = write!(out, "\nendstream\nendobj\nstartxref\n{xref}\n%%EOF\n");
     let start = Instant::now();
-    assert!(matches!(Document::open(&out[..]), Err(PdfError::LimitExceeded { .. })));
+    assert!(matches!(
+        Document::open(&out[..]),
+        Err(PdfError::LimitExceeded { .. })
+    ));
     assert_quick(start, "the xref-stream bomb");
 }
 
@@ -244,20 +297,35 @@ fn shifted_offsets_need_repair() {
     let shifted = text.replace("0000000009 00000 n", "0000000010 00000 n");
     let doc = Document::open(shifted.as_bytes()).unwrap();
     assert!(doc.needs_repair());
-    assert!(doc.diagnostics().iter().any(|d| matches!(d, Diagnostic::XrefEntryMismatch { num: 1, offset: 10, .. })));
+    assert!(doc.diagnostics().iter().any(|d| matches!(
+        d,
+        Diagnostic::XrefEntryMismatch {
+            num: 1,
+            offset: 10,
+            ..
+        }
+    )));
     assert!(doc.object(ObjRef::new(1, 0)).is_err());
     // Shifting the whole file moves the xref away from startxref: not readable at all.
     let mut moved = text.into_bytes();
     moved.insert(9, b' ');
-    assert!(matches!(Document::open(&moved[..]), Err(PdfError::BadXref { .. })));
+    assert!(matches!(
+        Document::open(&moved[..]),
+        Err(PdfError::BadXref { .. })
+    ));
 }
 
 #[test]
 fn wrong_size_needs_repair() {
-    let bytes = String::from_utf8(minimal()).unwrap().replace("/Size 5", "/Size 3");
+    let bytes = String::from_utf8(minimal())
+        .unwrap()
+        .replace("/Size 5", "/Size 3");
     let doc = Document::open(bytes.as_bytes()).unwrap();
     assert!(doc.needs_repair());
-    assert!(doc.diagnostics().iter().any(|d| matches!(d, Diagnostic::WrongSize { .. })));
+    assert!(doc
+        .diagnostics()
+        .iter()
+        .any(|d| matches!(d, Diagnostic::WrongSize { .. })));
     // Nothing is appended to a document that needs repair: its signature could never verify.
     assert!(IncrementalWriter::new(&doc).is_err());
 }
@@ -268,24 +336,41 @@ fn prev_loops_are_detected() {
     let text = String::from_utf8(good).unwrap();
     let xref = text.rfind("xref\n0").unwrap();
     let looping = text.replace("/Root 1 0 R>>", &format!("/Root 1 0 R /Prev {xref}>>"));
-    assert!(matches!(Document::open(looping.as_bytes()), Err(PdfError::XrefLoop(_))));
+    assert!(matches!(
+        Document::open(looping.as_bytes()),
+        Err(PdfError::XrefLoop(_))
+    ));
 }
 
 #[test]
 fn missing_eof_and_bad_startxref_fail() {
     let text = String::from_utf8(minimal()).unwrap();
     let no_eof = text.replace("%%EOF", "");
-    assert!(matches!(Document::open(no_eof.as_bytes()), Err(PdfError::MissingStartxref)));
+    assert!(matches!(
+        Document::open(no_eof.as_bytes()),
+        Err(PdfError::MissingStartxref)
+    ));
     let xref = text.rfind("xref\n0").unwrap();
-    let wrong = text.replace(&format!("startxref\n{xref}"), &format!("startxref\n{}", xref + 3));
-    assert!(matches!(Document::open(wrong.as_bytes()), Err(PdfError::BadXref { .. })));
+    let wrong = text.replace(
+        &format!("startxref\n{xref}"),
+        &format!("startxref\n{}", xref + 3),
+    );
+    assert!(matches!(
+        Document::open(wrong.as_bytes()),
+        Err(PdfError::BadXref { .. })
+    ));
 }
 
 #[test]
 fn stream_lengths_are_checked() {
     // An indirect /Length is followed.
     let data = b"0 0 m 10 10 l S";
-    let indirect = [b"<</Length 5 0 R>>\nstream\n".as_slice(), data, b"\nendstream"].concat();
+    let indirect = [
+        b"<</Length 5 0 R>>\nstream\n".as_slice(),
+        data,
+        b"\nendstream",
+    ]
+    .concat();
     let mut bodies = vec![
         b"<</Type /Catalog /Pages 2 0 R>>".to_vec(),
         b"<</Type /Pages /Kids [3 0 R] /Count 1>>".to_vec(),
@@ -303,10 +388,18 @@ fn stream_lengths_are_checked() {
     bodies[4] = b"7".to_vec();
     let bytes = build_pdf(&bodies, "");
     let doc = Document::open(&bytes[..]).unwrap();
-    assert!(matches!(doc.object(ObjRef::new(4, 0)), Err(PdfError::BadStreamLength { .. })));
+    assert!(matches!(
+        doc.object(ObjRef::new(4, 0)),
+        Err(PdfError::BadStreamLength { .. })
+    ));
     // A /Length that refers to itself loops.
     bodies[4] = b"[5 0 R]".to_vec();
-    bodies[3] = [b"<</Length 4 0 R>>\nstream\n".as_slice(), data, b"\nendstream"].concat();
+    bodies[3] = [
+        b"<</Length 4 0 R>>\nstream\n".as_slice(),
+        data,
+        b"\nendstream",
+    ]
+    .concat();
     let bytes = build_pdf(&bodies, "");
     let doc = Document::open(&bytes[..]).unwrap();
     assert!(doc.object(ObjRef::new(4, 0)).is_err());
@@ -314,7 +407,10 @@ fn stream_lengths_are_checked() {
 
 #[test]
 fn unsupported_filters_are_reported() {
-    let bytes = minimal_with_content(stream(" /Filter /LZWDecode", b"\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01"));
+    let bytes = minimal_with_content(stream(
+        " /Filter /LZWDecode",
+        b"\x80\x0b\x60\x50\x22\x0c\x0c\x85\x01",
+    ));
     let doc = Document::open(&bytes[..]).unwrap();
     let Object::Stream(s) = doc.object(ObjRef::new(4, 0)).unwrap() else {
         panic!("not a stream");
@@ -325,7 +421,10 @@ fn unsupported_filters_are_reported() {
 #[test]
 fn page_tree_loops_are_detected() {
     let bytes = build_pdf(
-        &[b"<</Type /Catalog /Pages 2 0 R>>".to_vec(), b"<</Type /Pages /Kids [2 0 R] /Count 1>>".to_vec()],
+        &[
+            b"<</Type /Catalog /Pages 2 0 R>>".to_vec(),
+            b"<</Type /Pages /Kids [2 0 R] /Count 1>>".to_vec(),
+        ],
         "",
     );
     let doc = Document::open(&bytes[..]).unwrap();

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 use kyso::pdf::{
-    check_byte_range, Dict, Document, IncrementalUpdate, IncrementalWriter, ObjRef, Object, PdfString, SignatureField,
-    XrefKind,
+    check_byte_range, Dict, Document, IncrementalUpdate, IncrementalWriter, ObjRef, Object,
+    PdfString, SignatureField, XrefKind,
 };
 
 /// Assembles a PDF with a classic xref table from object bodies numbered from 1.
@@ -23,7 +23,9 @@ fn build_pdf(bodies: &[&[u8]]) -> Vec<u8> {
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f\r\n", bodies.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f\r\n", bodies.len() + 1).as_bytes(),
+    );
     for off in offsets {
         out.extend_from_slice(format!("{off:010} 00000 n\r\n").as_bytes());
     }
@@ -40,7 +42,12 @@ fn build_pdf(bodies: &[&[u8]]) -> Vec<u8> {
 /// A one-page document with a line of text.
 fn minimal_pdf() -> Vec<u8> {
     let content: &[u8] = b"BT /F1 24 Tf 72 720 Td (Quyet dinh so 123) Tj ET";
-    let stream = [format!("<</Length {}>>\nstream\n", content.len()).as_bytes(), content, b"\nendstream"].concat();
+    let stream = [
+        format!("<</Length {}>>\nstream\n", content.len()).as_bytes(),
+        content,
+        b"\nendstream",
+    ]
+    .concat();
     build_pdf(&[
         b"<</Type /Catalog /Pages 2 0 R>>",
         b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
@@ -54,14 +61,27 @@ fn qpdf_variant(dir: &Path, input: &[u8], args: &[&str], name: &str) -> Vec<u8> 
     let src = dir.join(format!("{name}-in.pdf"));
     let dst = dir.join(format!("{name}.pdf"));
     std::fs::write(&src, input).unwrap();
-    let status = Command::new("qpdf").args(args).arg(&src).arg(&dst).status().unwrap();
+    let status = Command::new("qpdf")
+        .args(args)
+        .arg(&src)
+        .arg(&dst)
+        .status()
+        .unwrap();
     assert!(status.success(), "qpdf {args:?} failed");
     std::fs::read(&dst).unwrap()
 }
 
 fn qpdf_check(path: &Path) -> (bool, String) {
-    let out = Command::new("qpdf").arg("--check").arg(path).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("qpdf")
+        .arg("--check")
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.code() == Some(0), text)
 }
 
@@ -85,14 +105,28 @@ fn add_signature(bytes: &[u8], name: &str, visible: bool) -> (IncrementalUpdate,
         let mut ap = Dict::new();
         ap.set("Type", Object::name("XObject"));
         ap.set("Subtype", Object::name("Form"));
-        ap.set("BBox", vec![Object::Integer(0), Object::Integer(0), Object::Integer(200), Object::Integer(60)]);
+        ap.set(
+            "BBox",
+            vec![
+                Object::Integer(0),
+                Object::Integer(0),
+                Object::Integer(200),
+                Object::Integer(60),
+            ],
+        );
         ap.set("Resources", Dict::new());
         let content = b"0 0 1 RG 2 w 1 1 198 58 re S".to_vec();
         ([350.0, 50.0, 550.0, 110.0], Some(w.add_stream(ap, content)))
     } else {
         ([0.0; 4], None)
     };
-    let field = SignatureField { name, page: 0, rect, appearance, value: Some(sig) };
+    let field = SignatureField {
+        name,
+        page: 0,
+        rect,
+        appearance,
+        value: Some(sig),
+    };
     let widget = w.add_signature_field(&field).unwrap();
     (w.finish().unwrap(), sig, widget)
 }
@@ -100,37 +134,78 @@ fn add_signature(bytes: &[u8], name: &str, visible: bool) -> (IncrementalUpdate,
 /// Runs the whole round trip on one input and returns the signed-once bytes.
 fn round_trip(dir: &Path, name: &str, original: &[u8], expect_kind: XrefKind) {
     let doc = Document::open(original).unwrap_or_else(|e| panic!("{name}: open failed: {e}"));
-    assert!(!doc.needs_repair(), "{name}: diagnostics {:?}", doc.diagnostics());
-    assert_eq!(doc.revisions().last().map(|r| r.kind), Some(expect_kind), "{name}: xref kind");
+    assert!(
+        !doc.needs_repair(),
+        "{name}: diagnostics {:?}",
+        doc.diagnostics()
+    );
+    assert_eq!(
+        doc.revisions().last().map(|r| r.kind),
+        Some(expect_kind),
+        "{name}: xref kind"
+    );
     let last = doc.revisions().last().unwrap();
-    assert_eq!(last.end, original.len() as u64, "{name}: last revision ends at end of file");
+    assert_eq!(
+        last.end,
+        original.len() as u64,
+        "{name}: last revision ends at end of file"
+    );
     let (root, catalog) = doc.catalog().unwrap();
     assert_eq!(catalog.get_name("Type"), Some(&b"Catalog"[..]), "{name}");
     let pages = doc.pages().unwrap();
     assert!(!pages.is_empty(), "{name}: no pages");
     let first = doc.object(pages[0]).unwrap();
-    assert_eq!(first.as_dict().and_then(|d| d.get_name("Type")), Some(&b"Page"[..]), "{name}");
+    assert_eq!(
+        first.as_dict().and_then(|d| d.get_name("Type")),
+        Some(&b"Page"[..]),
+        "{name}"
+    );
     let revisions_before = doc.revisions().len();
 
-    let (mut update, sig, widget) = add_signature(original, "Signature1", name == "sample" || name == "classic");
+    let (mut update, sig, widget) = add_signature(
+        original,
+        "Signature1",
+        name == "sample" || name == "classic",
+    );
     let bytes = [original, &update.bytes].concat();
-    assert!(bytes.starts_with(original), "{name}: original bytes are a prefix");
+    assert!(
+        bytes.starts_with(original),
+        "{name}: original bytes are a prefix"
+    );
     let ph = update.signature.unwrap();
-    assert_eq!(ph.byte_range, [0, ph.contents_start, ph.contents_end, bytes.len() as u64 - ph.contents_end]);
+    assert_eq!(
+        ph.byte_range,
+        [
+            0,
+            ph.contents_start,
+            ph.contents_end,
+            bytes.len() as u64 - ph.contents_end
+        ]
+    );
     assert_eq!(bytes[ph.contents_start as usize], b'<');
     assert_eq!(bytes[ph.contents_end as usize - 1], b'>');
     assert_eq!(ph.capacity(), 8192);
 
     // The signed parts of the update are what the byte range covers after the original.
     let (p1, p2) = update.signed_parts().unwrap();
-    let covered = [&bytes[..ph.byte_range[1] as usize], &bytes[ph.byte_range[2] as usize..]].concat();
-    assert_eq!(covered, [original, &update.bytes[p1], &update.bytes[p2]].concat());
+    let covered = [
+        &bytes[..ph.byte_range[1] as usize],
+        &bytes[ph.byte_range[2] as usize..],
+    ]
+    .concat();
+    assert_eq!(
+        covered,
+        [original, &update.bytes[p1], &update.bytes[p2]].concat()
+    );
 
     // A fake signature goes in place without changing the length or the byte range.
     update.embed_signature(&[0x30, 0x82, 0x01, 0x00]).unwrap();
     let bytes_signed = [original, &update.bytes].concat();
     assert_eq!(bytes_signed.len(), bytes.len());
-    assert!(update.embed_signature(&vec![1u8; 8193]).is_err(), "{name}: oversize signature refused");
+    assert!(
+        update.embed_signature(&vec![1u8; 8193]).is_err(),
+        "{name}: oversize signature refused"
+    );
 
     let out = dir.join(format!("{name}-updated.pdf"));
     std::fs::write(&out, &bytes).unwrap();
@@ -138,19 +213,51 @@ fn round_trip(dir: &Path, name: &str, original: &[u8], expect_kind: XrefKind) {
     assert!(ok, "{name}: qpdf --check failed:\n{text}");
 
     let pdfsig = Command::new("pdfsig").arg(&out).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&pdfsig.stdout), String::from_utf8_lossy(&pdfsig.stderr));
-    assert!(text.contains("Signature #1"), "{name}: pdfsig does not list the field:\n{text}");
-    assert!(!text.contains("Syntax Error"), "{name}: pdfsig reports syntax errors:\n{text}");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&pdfsig.stdout),
+        String::from_utf8_lossy(&pdfsig.stderr)
+    );
+    assert!(
+        text.contains("Signature #1"),
+        "{name}: pdfsig does not list the field:\n{text}"
+    );
+    assert!(
+        !text.contains("Syntax Error"),
+        "{name}: pdfsig reports syntax errors:\n{text}"
+    );
 
     let again = Document::open(&bytes[..]).unwrap();
     assert!(!again.needs_repair(), "{name}: {:?}", again.diagnostics());
     let revs = again.revisions();
-    assert_eq!(revs.len(), revisions_before + 1, "{name}: one more revision");
-    assert_eq!(revs[revs.len() - 2].end, original.len() as u64, "{name}: old revision end");
-    assert_eq!(revs[revs.len() - 1].end, bytes.len() as u64, "{name}: new revision end");
-    assert_eq!(revs[revs.len() - 1].kind, if expect_kind == XrefKind::Stream { XrefKind::Stream } else { XrefKind::Table });
+    assert_eq!(
+        revs.len(),
+        revisions_before + 1,
+        "{name}: one more revision"
+    );
+    assert_eq!(
+        revs[revs.len() - 2].end,
+        original.len() as u64,
+        "{name}: old revision end"
+    );
+    assert_eq!(
+        revs[revs.len() - 1].end,
+        bytes.len() as u64,
+        "{name}: new revision end"
+    );
+    assert_eq!(
+        revs[revs.len() - 1].kind,
+        if expect_kind == XrefKind::Stream {
+            XrefKind::Stream
+        } else {
+            XrefKind::Table
+        }
+    );
     let changed = &revs[revs.len() - 1].changed;
-    assert!(changed.contains(&sig.num) && changed.contains(&widget.num), "{name}: changed {changed:?}");
+    assert!(
+        changed.contains(&sig.num) && changed.contains(&widget.num),
+        "{name}: changed {changed:?}"
+    );
 
     // The page as of each revision: no widget before, the widget after.
     let last_rev = again.last_revision();
@@ -158,14 +265,24 @@ fn round_trip(dir: &Path, name: &str, original: &[u8], expect_kind: XrefKind) {
         let page = again.dict_in(rev, &Object::Ref(pages[0]), "page").unwrap();
         match page.get("Annots") {
             None => Vec::new(),
-            Some(a) => again.resolve_in(rev, a).unwrap().as_array().unwrap().to_vec(),
+            Some(a) => again
+                .resolve_in(rev, a)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .to_vec(),
         }
     };
-    assert!(!annots_of(last_rev - 1).contains(&Object::Ref(widget)), "{name}");
+    assert!(
+        !annots_of(last_rev - 1).contains(&Object::Ref(widget)),
+        "{name}"
+    );
     assert!(annots_of(last_rev).contains(&Object::Ref(widget)), "{name}");
     let (root2, cat2) = again.catalog().unwrap();
     assert_eq!(root2, root);
-    let acroform = again.dict_in(last_rev, cat2.get("AcroForm").unwrap(), "acroform").unwrap();
+    let acroform = again
+        .dict_in(last_rev, cat2.get("AcroForm").unwrap(), "acroform")
+        .unwrap();
     assert_eq!(acroform.get_int("SigFlags"), Some(3));
 
     let check = check_byte_range(&again, last_rev, sig).unwrap();
@@ -180,26 +297,46 @@ fn round_trip(dir: &Path, name: &str, original: &[u8], expect_kind: XrefKind) {
     let out2 = dir.join(format!("{name}-twice.pdf"));
     std::fs::write(&out2, &bytes2).unwrap();
     let (ok, text) = qpdf_check(&out2);
-    assert!(ok, "{name}: qpdf --check failed on the second update:\n{text}");
+    assert!(
+        ok,
+        "{name}: qpdf --check failed on the second update:\n{text}"
+    );
     let third = Document::open(&bytes2[..]).unwrap();
     assert_eq!(third.revisions().len(), revisions_before + 2);
-    assert_eq!(third.revisions()[third.last_revision() - 1].end, bytes.len() as u64);
-    assert!(check_byte_range(&third, third.last_revision(), sig2).unwrap().is_consistent());
+    assert_eq!(
+        third.revisions()[third.last_revision() - 1].end,
+        bytes.len() as u64
+    );
+    assert!(check_byte_range(&third, third.last_revision(), sig2)
+        .unwrap()
+        .is_consistent());
     // The first signature's range still checks out, and ends at its revision's end.
     let first_check = check_byte_range(&third, third.last_revision(), sig).unwrap();
     assert!(first_check.is_consistent());
-    assert_eq!(third.revision_ending_at(first_check.covered_end.unwrap()), Some(third.last_revision() - 1));
+    assert_eq!(
+        third.revision_ending_at(first_check.covered_end.unwrap()),
+        Some(third.last_revision() - 1)
+    );
     let pdfsig = Command::new("pdfsig").arg(&out2).output().unwrap();
     let text = String::from_utf8_lossy(&pdfsig.stdout);
-    assert!(text.contains("Signature #2"), "{name}: pdfsig after two updates:\n{text}");
+    assert!(
+        text.contains("Signature #2"),
+        "{name}: pdfsig after two updates:\n{text}"
+    );
 
     // pyHanko's strict reader (the one its validator uses) accepts both updates and sees the
     // same revisions and fields; it counts the first-page section of a linearized file as a
     // revision of its own, where kyso (like ISO 32000-1 Annex F) sees one revision.
     if let Some(listing) = pyhanko_listing(&out2) {
         let expected = revisions_before + 2 + usize::from(doc.is_linearized());
-        assert!(listing.contains(&format!("revisions {expected}\n")), "{name}: pyHanko says\n{listing}");
-        assert!(listing.contains("field Signature1") && listing.contains("field Signature2"), "{name}: pyHanko says\n{listing}");
+        assert!(
+            listing.contains(&format!("revisions {expected}\n")),
+            "{name}: pyHanko says\n{listing}"
+        );
+        assert!(
+            listing.contains("field Signature1") && listing.contains("field Signature2"),
+            "{name}: pyHanko says\n{listing}"
+        );
     }
 }
 
@@ -216,14 +353,28 @@ with open(sys.argv[1], 'rb') as f:
     for name, value, ref in enumerate_sig_fields(r):
         print('field', name)
 "#;
-    let probe = Command::new("python3").args(["-c", "import pyhanko"]).output();
+    let probe = Command::new("python3")
+        .args(["-c", "import pyhanko"])
+        .output();
     if !probe.is_ok_and(|o| o.status.success()) {
         common::missing("pyHanko (python3 -c 'import pyhanko')");
         return None;
     }
-    let out = Command::new("python3").args(["-c", SCRIPT]).arg(path).output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "pyHanko could not read {}:\n{text}", path.display());
+    let out = Command::new("python3")
+        .args(["-c", SCRIPT])
+        .arg(path)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "pyHanko could not read {}:\n{text}",
+        path.display()
+    );
     Some(text)
 }
 
@@ -246,7 +397,12 @@ fn object_streams() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let v = qpdf_variant(dir.path(), &minimal_pdf(), &["--object-streams=generate"], "objstm");
+    let v = qpdf_variant(
+        dir.path(),
+        &minimal_pdf(),
+        &["--object-streams=generate"],
+        "objstm",
+    );
     let doc = Document::open(&v[..]).unwrap();
     let packed = doc.sections()[0]
         .entries()
@@ -266,7 +422,11 @@ fn linearized() {
     let v = qpdf_variant(dir.path(), &minimal_pdf(), &["--linearize"], "linearized");
     let doc = Document::open(&v[..]).unwrap();
     assert!(doc.is_linearized());
-    assert_eq!(doc.revisions().len(), 1, "a linearized file is one revision");
+    assert_eq!(
+        doc.revisions().len(),
+        1,
+        "a linearized file is one revision"
+    );
     assert_eq!(doc.revisions()[0].section_count, 2);
     round_trip(dir.path(), "linearized", &v, XrefKind::Table);
 }
@@ -277,7 +437,12 @@ fn linearized_with_object_streams() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let v = qpdf_variant(dir.path(), &minimal_pdf(), &["--linearize", "--object-streams=generate"], "lin-objstm");
+    let v = qpdf_variant(
+        dir.path(),
+        &minimal_pdf(),
+        &["--linearize", "--object-streams=generate"],
+        "lin-objstm",
+    );
     let doc = Document::open(&v[..]).unwrap();
     assert!(doc.is_linearized());
     assert_eq!(doc.revisions().len(), 1);
@@ -294,9 +459,21 @@ fn libreoffice_sample() {
     };
     let original = std::fs::read(samples.join("quyet-dinh-123-QD-UBND.pdf")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let kind = Document::open(&original[..]).unwrap().revisions().last().unwrap().kind;
+    let kind = Document::open(&original[..])
+        .unwrap()
+        .revisions()
+        .last()
+        .unwrap()
+        .kind;
     round_trip(dir.path(), "sample", &original, kind);
-    assert_eq!(Document::open(&original[..]).unwrap().pages().unwrap().len(), 2);
+    assert_eq!(
+        Document::open(&original[..])
+            .unwrap()
+            .pages()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 fn zlib(data: &[u8]) -> Vec<u8> {
@@ -369,18 +546,40 @@ fn hybrid_reference_file() {
     assert_eq!(doc.revisions().len(), 2);
     assert_eq!(doc.revisions()[1].kind, XrefKind::Hybrid);
     let (_, catalog) = doc.catalog().unwrap();
-    let extra = doc.dict_in(1, catalog.get("Extra").unwrap(), "extra").unwrap();
-    assert_eq!(extra.get("Note").and_then(Object::as_string).map(|s| s.bytes.clone()), Some(b"packed in an object stream".to_vec()));
+    let extra = doc
+        .dict_in(1, catalog.get("Extra").unwrap(), "extra")
+        .unwrap();
+    assert_eq!(
+        extra
+            .get("Note")
+            .and_then(Object::as_string)
+            .map(|s| s.bytes.clone()),
+        Some(b"packed in an object stream".to_vec())
+    );
     // As of the original revision, object 6 does not exist.
     assert_eq!(doc.object_in(0, ObjRef::new(6, 0)).unwrap(), Object::Null);
-    assert!(matches!(doc.locate(1, 6), Some((0, kyso::pdf::XrefEntry::InStream { stream: 7, index: 0 }))));
+    assert!(matches!(
+        doc.locate(1, 6),
+        Some((
+            0,
+            kyso::pdf::XrefEntry::InStream {
+                stream: 7,
+                index: 0
+            }
+        ))
+    ));
     round_trip(dir.path(), "hybrid", &bytes, XrefKind::Hybrid);
 }
 
 #[test]
 fn indirect_annots_and_fields_are_extended_in_place() {
     let content: &[u8] = b"BT /F1 24 Tf 72 720 Td (x) Tj ET";
-    let stream = [format!("<</Length {}>>\nstream\n", content.len()).as_bytes(), content, b"\nendstream"].concat();
+    let stream = [
+        format!("<</Length {}>>\nstream\n", content.len()).as_bytes(),
+        content,
+        b"\nendstream",
+    ]
+    .concat();
     let original = build_pdf(&[
         b"<</Type /Catalog /Pages 2 0 R /AcroForm 6 0 R>>",
         b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
@@ -397,15 +596,36 @@ fn indirect_annots_and_fields_are_extended_in_place() {
     let changed = &doc.revisions()[1].changed;
     // Only the two arrays change (plus the new objects); the page, catalog and AcroForm don't.
     assert_eq!(changed, &vec![7, 8, sig.num, widget.num], "changed objects");
-    assert_eq!(doc.object(ObjRef::new(7, 0)).unwrap(), Object::Array(vec![Object::Ref(widget)]));
-    assert_eq!(doc.object(ObjRef::new(8, 0)).unwrap(), Object::Array(vec![Object::Ref(widget)]));
-    assert_eq!(doc.object_in(0, ObjRef::new(8, 0)).unwrap(), Object::Array(vec![]));
+    assert_eq!(
+        doc.object(ObjRef::new(7, 0)).unwrap(),
+        Object::Array(vec![Object::Ref(widget)])
+    );
+    assert_eq!(
+        doc.object(ObjRef::new(8, 0)).unwrap(),
+        Object::Array(vec![Object::Ref(widget)])
+    );
+    assert_eq!(
+        doc.object_in(0, ObjRef::new(8, 0)).unwrap(),
+        Object::Array(vec![])
+    );
 
     // A second field with the same name is refused.
     let mut w = IncrementalWriter::new(&doc).unwrap();
-    let field = SignatureField { name: "Signature1", page: 0, rect: [0.0; 4], appearance: None, value: None };
+    let field = SignatureField {
+        name: "Signature1",
+        page: 0,
+        rect: [0.0; 4],
+        appearance: None,
+        value: None,
+    };
     assert!(w.add_signature_field(&field).is_err());
-    let field = SignatureField { name: "Signature1", page: 3, rect: [0.0; 4], appearance: None, value: None };
+    let field = SignatureField {
+        name: "Signature1",
+        page: 3,
+        rect: [0.0; 4],
+        appearance: None,
+        value: None,
+    };
     assert!(w.add_signature_field(&field).is_err(), "page out of range");
 
     if !tools() {

@@ -16,7 +16,7 @@ pub fn big_pdf(megabytes: usize, out: &mut impl Write) -> std::io::Result<()> {
     let first_page = 3;
     let first_image = first_page + 2 * pages;
     let total = first_image + images;
-    let mut obj = |buf: &mut Vec<u8>, offsets: &mut Vec<usize>, body: &[u8]| {
+    let obj = |buf: &mut Vec<u8>, offsets: &mut Vec<usize>, body: &[u8]| {
         offsets.push(buf.len());
         let num = offsets.len();
         buf.extend_from_slice(format!("{num} 0 obj\n").as_bytes());
@@ -24,11 +24,21 @@ pub fn big_pdf(megabytes: usize, out: &mut impl Write) -> std::io::Result<()> {
         buf.extend_from_slice(b"\nendobj\n");
     };
     obj(&mut buf, &mut offsets, b"<</Type /Catalog /Pages 2 0 R>>");
-    let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", first_page + 2 * i)).collect();
-    obj(&mut buf, &mut offsets, format!("<</Type /Pages /Count {pages} /Kids [{}]>>", kids.join(" ")).as_bytes());
+    let kids: Vec<String> = (0..pages)
+        .map(|i| format!("{} 0 R", first_page + 2 * i))
+        .collect();
+    obj(
+        &mut buf,
+        &mut offsets,
+        format!("<</Type /Pages /Count {pages} /Kids [{}]>>", kids.join(" ")).as_bytes(),
+    );
     for i in 0..pages {
         let content_num = first_page + 2 * i + 1;
-        let image = if i % 4 == 0 { Some(first_image + i / 4) } else { None };
+        let image = if i % 4 == 0 {
+            Some(first_image + i / 4)
+        } else {
+            None
+        };
         let resources = match image {
             Some(im) => format!("<</Font <</F1 <</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>>> /XObject <</Im0 {im} 0 R>>>>"),
             None => "<</Font <</F1 <</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>>>>>".to_string(),
@@ -45,7 +55,11 @@ pub fn big_pdf(megabytes: usize, out: &mut impl Write) -> std::io::Result<()> {
         obj(
             &mut buf,
             &mut offsets,
-            format!("<</Length {}>>\nstream\n{content}\nendstream", content.len()).as_bytes(),
+            format!(
+                "<</Length {}>>\nstream\n{content}\nendstream",
+                content.len()
+            )
+            .as_bytes(),
         );
     }
     for _ in 0..images {

@@ -3,7 +3,9 @@
 //! of it may panic, and an update the writer produced must open again as one more revision.
 #![no_main]
 
-use kyso::pdf::{check_byte_range, Dict, Document, IncrementalWriter, ObjRef, Object, SignatureField, XrefEntry};
+use kyso::pdf::{
+    check_byte_range, Dict, Document, IncrementalWriter, ObjRef, Object, SignatureField, XrefEntry,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// Objects fetched per revision, so one input cannot make a run slow.
@@ -40,7 +42,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(sig) = w.add_signature_dictionary(Dict::new(), 64) else {
         return;
     };
-    let field = SignatureField { name: "FuzzSig", page: 0, rect: [0.0; 4], appearance: None, value: Some(sig) };
+    let field = SignatureField {
+        name: "FuzzSig",
+        page: 0,
+        rect: [0.0; 4],
+        appearance: None,
+        value: Some(sig),
+    };
     if w.add_signature_field(&field).is_err() {
         return;
     }

@@ -61,13 +61,27 @@ impl ByteRangeCheck {
 }
 
 /// Checks the `/ByteRange` of the signature dictionary `sig` as of revision `rev`.
-pub fn check_byte_range<S: ByteSource>(doc: &Document<S>, rev: usize, sig: ObjRef) -> Result<ByteRangeCheck> {
-    let mut check = ByteRangeCheck { byte_range: None, gap: None, contents: None, covered_end: None, problems: Vec::new() };
+pub fn check_byte_range<S: ByteSource>(
+    doc: &Document<S>,
+    rev: usize,
+    sig: ObjRef,
+) -> Result<ByteRangeCheck> {
+    let mut check = ByteRangeCheck {
+        byte_range: None,
+        gap: None,
+        contents: None,
+        covered_end: None,
+        problems: Vec::new(),
+    };
     let (dict, spans) = match doc.locate(rev, sig.num) {
         Some((_, XrefEntry::InFile { offset, gen })) if gen == sig.gen => {
             let (r, dict, spans) = doc.dict_spans_at(offset)?;
             if r != sig {
-                return Err(PdfError::ObjectNotAtOffset { num: sig.num, gen: sig.gen, offset });
+                return Err(PdfError::ObjectNotAtOffset {
+                    num: sig.num,
+                    gen: sig.gen,
+                    offset,
+                });
             }
             (dict, Some(spans))
         }
@@ -81,7 +95,10 @@ pub fn check_byte_range<S: ByteSource>(doc: &Document<S>, rev: usize, sig: ObjRe
     match dict.get("ByteRange") {
         None => check.problems.push(ByteRangeProblem::Missing),
         Some(Object::Array(items)) => {
-            let nums: Option<Vec<u64>> = items.iter().map(|o| o.as_int().and_then(|v| u64::try_from(v).ok())).collect();
+            let nums: Option<Vec<u64>> = items
+                .iter()
+                .map(|o| o.as_int().and_then(|v| u64::try_from(v).ok()))
+                .collect();
             match nums.as_deref() {
                 Some(&[a, b, c, d]) => check.byte_range = Some([a, b, c, d]),
                 _ => check.problems.push(ByteRangeProblem::NotFourIntegers),
@@ -113,7 +130,10 @@ pub fn check_byte_range<S: ByteSource>(doc: &Document<S>, rev: usize, sig: ObjRe
 
     match (dict.get("Contents"), &spans) {
         (Some(Object::String(s)), Some(spans)) => {
-            let span = spans.iter().find(|(k, _, _)| k == b"Contents").map(|(_, s, e)| (*s, *e));
+            let span = spans
+                .iter()
+                .find(|(k, _, _)| k == b"Contents")
+                .map(|(_, s, e)| (*s, *e));
             check.contents = span;
             if !s.hex {
                 check.problems.push(ByteRangeProblem::ContentsNotHex);

@@ -69,21 +69,41 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Diagnostic::HeaderNotAtStart { offset } => write!(f, "%PDF- header at byte {offset}, not 0"),
-            Diagnostic::TrailingBytes { offset, count } => write!(f, "{count} bytes after the last %%EOF (from byte {offset})"),
+            Diagnostic::HeaderNotAtStart { offset } => {
+                write!(f, "%PDF- header at byte {offset}, not 0")
+            }
+            Diagnostic::TrailingBytes { offset, count } => {
+                write!(f, "{count} bytes after the last %%EOF (from byte {offset})")
+            }
             Diagnostic::XrefEntryMismatch { num, gen, offset } => {
                 write!(f, "xref entry of object {num} {gen} points at byte {offset}, where that object is not")
             }
-            Diagnostic::WrongSize { revision, size, highest_object } => match size {
-                Some(s) => write!(f, "revision {revision}: /Size {s} does not exceed object number {highest_object}"),
+            Diagnostic::WrongSize {
+                revision,
+                size,
+                highest_object,
+            } => match size {
+                Some(s) => write!(
+                    f,
+                    "revision {revision}: /Size {s} does not exceed object number {highest_object}"
+                ),
                 None => write!(f, "revision {revision}: trailer has no /Size"),
             },
             Diagnostic::StartxrefMismatch { expected, found } => {
-                write!(f, "startxref {found} does not point at the cross-reference section at {expected}")
+                write!(
+                    f,
+                    "startxref {found} does not point at the cross-reference section at {expected}"
+                )
             }
-            Diagnostic::MissingEofMarker { offset } => write!(f, "no startxref/%%EOF after the section ending at byte {offset}"),
+            Diagnostic::MissingEofMarker { offset } => write!(
+                f,
+                "no startxref/%%EOF after the section ending at byte {offset}"
+            ),
             Diagnostic::SectionBeforePrev { offset } => {
-                write!(f, "cross-reference section at byte {offset} lies before the section it continues")
+                write!(
+                    f,
+                    "cross-reference section at byte {offset} lies before the section it continues"
+                )
             }
         }
     }

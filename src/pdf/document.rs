@@ -43,6 +43,9 @@ pub struct Revision {
     pub section_count: usize,
 }
 
+/// Top-level entries of a dictionary in the file: key, and `[start, end)` of the value.
+pub(crate) type DictSpans = Vec<(Vec<u8>, u64, u64)>;
+
 /// A decoded object stream (§7.5.7).
 struct ObjStm {
     data: Vec<u8>,
@@ -180,7 +183,11 @@ impl<S: ByteSource> Document<S> {
 
     /// The object `r` as it was in revision `rev` (later revisions ignored).
     pub fn object_in(&self, rev: usize, r: ObjRef) -> Result<Object> {
-        let first = self.revisions.get(rev).map(|r| r.first_section).unwrap_or(usize::MAX);
+        let first = self
+            .revisions
+            .get(rev)
+            .map(|r| r.first_section)
+            .unwrap_or(usize::MAX);
         self.fetch(first, r, 0)
     }
 
@@ -204,7 +211,9 @@ impl<S: ByteSource> Document<S> {
                 other => return Ok(other),
             }
         }
-        Err(PdfError::ReferenceLoop(obj.as_ref().map(|r| r.num).unwrap_or(0)))
+        Err(PdfError::ReferenceLoop(
+            obj.as_ref().map(|r| r.num).unwrap_or(0),
+        ))
     }
 
     /// The dictionary behind `obj` (resolved), or a structure error naming `what`.
@@ -250,29 +259,39 @@ impl<S: ByteSource> Document<S> {
                 return Err(PdfError::Structure(format!("page tree loops at {node}")));
             }
             if depth > MAX_PAGE_TREE_DEPTH {
-                return Err(PdfError::LimitExceeded { what: "page tree depth", limit: MAX_PAGE_TREE_DEPTH as u64 });
+                return Err(PdfError::LimitExceeded {
+                    what: "page tree depth",
+                    limit: MAX_PAGE_TREE_DEPTH as u64,
+                });
             }
             let dict = self.dict_in(rev, &Object::Ref(node), "a page tree node")?;
             match dict.get_name("Type") {
                 Some(b"Page") => {
                     pages.push(node);
                     if pages.len() > MAX_PAGES {
-                        return Err(PdfError::LimitExceeded { what: "pages", limit: MAX_PAGES as u64 });
+                        return Err(PdfError::LimitExceeded {
+                            what: "pages",
+                            limit: MAX_PAGES as u64,
+                        });
                     }
                 }
                 Some(b"Pages") => {
                     let kids = self.resolve_in(rev, dict.get("Kids").unwrap_or(&Object::Null))?;
-                    let kids = kids
-                        .as_array()
-                        .ok_or_else(|| PdfError::Structure(format!("page tree node {node} has no /Kids array")))?;
+                    let kids = kids.as_array().ok_or_else(|| {
+                        PdfError::Structure(format!("page tree node {node} has no /Kids array"))
+                    })?;
                     for kid in kids.iter().rev() {
-                        let kid = kid
-                            .as_ref()
-                            .ok_or_else(|| PdfError::Structure("a /Kids entry is not a reference".into()))?;
+                        let kid = kid.as_ref().ok_or_else(|| {
+                            PdfError::Structure("a /Kids entry is not a reference".into())
+                        })?;
                         stack.push((kid, depth + 1));
                     }
                 }
-                _ => return Err(PdfError::Structure(format!("page tree node {node} has no /Type /Page(s)"))),
+                _ => {
+                    return Err(PdfError::Structure(format!(
+                        "page tree node {node} has no /Type /Page(s)"
+                    )))
+                }
             }
         }
         Ok(pages)
@@ -290,13 +309,16 @@ impl<S: ByteSource> Document<S> {
         let left = MAX_DECODED_TOTAL.saturating_sub(self.decoded_total.load(Ordering::Relaxed));
         let limit = MAX_DECODED_STREAM.min(left);
         let out = filter::decode(&stream.dict, &raw, limit).map_err(|e| match e {
-            PdfError::LimitExceeded { .. } if limit < MAX_DECODED_STREAM => PdfError::LimitExceeded {
-                what: "decoded bytes for the whole document",
-                limit: MAX_DECODED_TOTAL,
-            },
+            PdfError::LimitExceeded { .. } if limit < MAX_DECODED_STREAM => {
+                PdfError::LimitExceeded {
+                    what: "decoded bytes for the whole document",
+                    limit: MAX_DECODED_TOTAL,
+                }
+            }
             other => other,
         })?;
-        self.decoded_total.fetch_add(out.len() as u64, Ordering::Relaxed);
+        self.decoded_total
+            .fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(out)
     }
 
@@ -308,11 +330,16 @@ impl<S: ByteSource> Document<S> {
     /// `len` bytes at `offset`, at most [`MAX_RAW_STREAM`].
     pub fn read_range(&self, offset: u64, len: u64) -> Result<Vec<u8>> {
         if len > MAX_RAW_STREAM {
-            return Err(PdfError::LimitExceeded { what: "bytes read at once", limit: MAX_RAW_STREAM });
+            return Err(PdfError::LimitExceeded {
+                what: "bytes read at once",
+                limit: MAX_RAW_STREAM,
+            });
         }
         let end = offset.checked_add(len).filter(|e| *e <= self.len);
         if end.is_none() {
-            return Err(PdfError::Structure("range beyond the end of the file".into()));
+            return Err(PdfError::Structure(
+                "range beyond the end of the file".into(),
+            ));
         }
         // `len` is at most MAX_RAW_STREAM, which fits in usize.
         let mut buf = vec![0u8; len as usize];
@@ -323,7 +350,10 @@ impl<S: ByteSource> Document<S> {
     /// The object at `offset` (which must be in-file), with the spans of the top-level entries
     /// of its dictionary as absolute offsets: used to find where a signature's `/Contents`
     /// string lies.
-    pub(crate) fn dict_spans_at(&self, offset: u64) -> Result<(ObjRef, Dict, Vec<(Vec<u8>, u64, u64)>)> {
+    pub(crate) fn dict_spans_at(
+        &self,
+        offset: u64,
+    ) -> Result<(ObjRef, Dict, DictSpans)> {
         let mut window = INITIAL_OBJECT_WINDOW;
         loop {
             let buf = read_window(&self.src, offset, window)?;
@@ -350,7 +380,10 @@ impl<S: ByteSource> Document<S> {
 
     fn grow(&self, window: usize) -> Result<usize> {
         if window >= MAX_OBJECT_BYTES {
-            return Err(PdfError::LimitExceeded { what: "object size", limit: MAX_OBJECT_BYTES as u64 });
+            return Err(PdfError::LimitExceeded {
+                what: "object size",
+                limit: MAX_OBJECT_BYTES as u64,
+            });
         }
         Ok((window * 2).min(MAX_OBJECT_BYTES))
     }
@@ -387,10 +420,16 @@ impl<S: ByteSource> Document<S> {
         let after = eol_len(&tail, pos + 9 + p.pos + 5);
         let trailing = self.len.saturating_sub(eof_end + after as u64);
         if trailing > 0 {
-            self.note(Diagnostic::TrailingBytes { offset: eof_end + after as u64, count: trailing });
+            self.note(Diagnostic::TrailingBytes {
+                offset: eof_end + after as u64,
+                count: trailing,
+            });
         }
         if value >= self.len {
-            return Err(PdfError::BadXref { offset: value, reason: "startxref points beyond the end of the file" });
+            return Err(PdfError::BadXref {
+                offset: value,
+                reason: "startxref points beyond the end of the file",
+            });
         }
         Ok(value)
     }
@@ -404,22 +443,31 @@ impl<S: ByteSource> Document<S> {
                 return Err(PdfError::XrefLoop(offset));
             }
             if self.sections.len() >= MAX_XREF_SECTIONS {
-                return Err(PdfError::LimitExceeded { what: "cross-reference sections", limit: MAX_XREF_SECTIONS as u64 });
+                return Err(PdfError::LimitExceeded {
+                    what: "cross-reference sections",
+                    limit: MAX_XREF_SECTIONS as u64,
+                });
             }
             let budget = MAX_XREF_ENTRIES_TOTAL.saturating_sub(total);
             let mut section = self.read_section(offset, budget)?;
             if let Some(stm) = section.trailer.get("XRefStm") {
-                let stm = stm
-                    .as_int()
-                    .and_then(|v| u64::try_from(v).ok())
-                    .ok_or(PdfError::BadXref { offset, reason: "/XRefStm is not an offset" })?;
+                let stm =
+                    stm.as_int()
+                        .and_then(|v| u64::try_from(v).ok())
+                        .ok_or(PdfError::BadXref {
+                            offset,
+                            reason: "/XRefStm is not an offset",
+                        })?;
                 if !seen.insert(stm) {
                     return Err(PdfError::XrefLoop(stm));
                 }
                 let budget = budget.saturating_sub(section.entries.len());
                 let extra = self.read_section(stm, budget)?;
                 if extra.kind != XrefKind::Stream {
-                    return Err(PdfError::BadXref { offset: stm, reason: "/XRefStm does not point at a stream" });
+                    return Err(PdfError::BadXref {
+                        offset: stm,
+                        reason: "/XRefStm does not point at a stream",
+                    });
                 }
                 // The table's in-use entries win; the stream supplies the rest (§7.5.8.4).
                 let mut merged = section.entries.clone();
@@ -443,7 +491,10 @@ impl<S: ByteSource> Document<S> {
                     o.as_int()
                         .and_then(|v| u64::try_from(v).ok())
                         .filter(|v| *v < self.len)
-                        .ok_or(PdfError::BadXref { offset, reason: "/Prev is not an offset in the file" })?,
+                        .ok_or(PdfError::BadXref {
+                            offset,
+                            reason: "/Prev is not an offset in the file",
+                        })?,
                 ),
             };
             self.sections.push(section);
@@ -459,41 +510,74 @@ impl<S: ByteSource> Document<S> {
                 let buf = read_window(&self.src, offset, window)?;
                 let at_eof = offset + buf.len() as u64 >= self.len;
                 match xref::parse_table(&buf, at_eof, offset, budget)? {
-                    TableParse::Done { entries, trailer, consumed } => {
-                        let mut s = XrefSection { offset, kind: XrefKind::Table, trailer, end: offset + consumed as u64, entries };
+                    TableParse::Done {
+                        entries,
+                        trailer,
+                        consumed,
+                    } => {
+                        let mut s = XrefSection {
+                            offset,
+                            kind: XrefKind::Table,
+                            trailer,
+                            end: offset + consumed as u64,
+                            entries,
+                        };
                         s.normalize()?;
                         return Ok(s);
                     }
                     TableParse::NeedMore => {
                         let cap = 20 * MAX_OBJECTS as usize + MAX_OBJECT_BYTES;
                         if window >= cap {
-                            return Err(PdfError::LimitExceeded { what: "cross-reference table size", limit: cap as u64 });
+                            return Err(PdfError::LimitExceeded {
+                                what: "cross-reference table size",
+                                limit: cap as u64,
+                            });
                         }
                         window = (window * 4).min(cap);
                     }
                 }
             }
         }
-        let (_, obj, end) = self.parse_at(offset, None, usize::MAX, 0).map_err(|e| match e {
-            PdfError::Syntax { .. } => PdfError::BadXref { offset, reason: "neither an xref table nor an xref stream" },
-            other => other,
-        })?;
+        let (_, obj, end) = self
+            .parse_at(offset, None, usize::MAX, 0)
+            .map_err(|e| match e {
+                PdfError::Syntax { .. } => PdfError::BadXref {
+                    offset,
+                    reason: "neither an xref table nor an xref stream",
+                },
+                other => other,
+            })?;
         let Object::Stream(stream) = obj else {
-            return Err(PdfError::BadXref { offset, reason: "startxref/Prev does not point at xref data" });
+            return Err(PdfError::BadXref {
+                offset,
+                reason: "startxref/Prev does not point at xref data",
+            });
         };
         if stream.dict.get_name("Type") != Some(b"XRef") {
-            return Err(PdfError::BadXref { offset, reason: "stream is not /Type /XRef" });
+            return Err(PdfError::BadXref {
+                offset,
+                reason: "stream is not /Type /XRef",
+            });
         }
         // Refuse an oversized index before inflating anything.
         match stream.dict.get_int("Size") {
             Some(size) if size > i64::from(MAX_OBJECTS) => {
-                return Err(PdfError::LimitExceeded { what: "objects (/Size)", limit: u64::from(MAX_OBJECTS) })
+                return Err(PdfError::LimitExceeded {
+                    what: "objects (/Size)",
+                    limit: u64::from(MAX_OBJECTS),
+                })
             }
             _ => {}
         }
         let data = self.stream_data(&stream)?;
         let entries = xref::stream_entries(&stream.dict, &data, offset, budget)?;
-        let mut s = XrefSection { offset, kind: XrefKind::Stream, trailer: stream.dict, end, entries };
+        let mut s = XrefSection {
+            offset,
+            kind: XrefKind::Stream,
+            trailer: stream.dict,
+            end,
+            entries,
+        };
         s.normalize()?;
         Ok(s)
     }
@@ -534,7 +618,10 @@ impl<S: ByteSource> Document<S> {
         let mut revisions = Vec::with_capacity(groups.len());
         for (idx, &(first, count)) in groups.iter().rev().enumerate() {
             let group = self.sections.get(first..first + count).unwrap_or_default();
-            let newest = group.first().ok_or(PdfError::BadXref { offset: 0, reason: "empty revision" })?;
+            let newest = group.first().ok_or(PdfError::BadXref {
+                offset: 0,
+                reason: "empty revision",
+            })?;
             let last_in_file = group.iter().max_by_key(|s| s.offset).unwrap_or(newest);
             let (end, diag) = self.revision_end(last_in_file.end, newest.offset)?;
             let mut changed = Vec::new();
@@ -596,10 +683,16 @@ impl<S: ByteSource> Document<S> {
             Some(v) if rest.starts_with(b"%%EOF") => {
                 let at = p.pos + 5;
                 let end = section_end + (at + eol_len(&win, at)) as u64;
-                let diag = (v != expected).then_some(Diagnostic::StartxrefMismatch { expected, found: v });
+                let diag =
+                    (v != expected).then_some(Diagnostic::StartxrefMismatch { expected, found: v });
                 Ok((end, diag))
             }
-            _ => Ok((section_end, Some(Diagnostic::MissingEofMarker { offset: section_end }))),
+            _ => Ok((
+                section_end,
+                Some(Diagnostic::MissingEofMarker {
+                    offset: section_end,
+                }),
+            )),
         }
     }
 
@@ -607,14 +700,22 @@ impl<S: ByteSource> Document<S> {
         let mut max_num = 0u32;
         let mut notes = Vec::new();
         for rev in &self.revisions {
-            for s in self.sections.get(rev.first_section..rev.first_section + rev.section_count).unwrap_or_default() {
+            for s in self
+                .sections
+                .get(rev.first_section..rev.first_section + rev.section_count)
+                .unwrap_or_default()
+            {
                 if let Some((n, _)) = s.entries.last() {
                     max_num = max_num.max(*n);
                 }
             }
             match rev.trailer.get_int("Size") {
                 Some(size) if size > i64::from(max_num) => {}
-                size => notes.push(Diagnostic::WrongSize { revision: rev.index, size, highest_object: max_num }),
+                size => notes.push(Diagnostic::WrongSize {
+                    revision: rev.index,
+                    size,
+                    highest_object: max_num,
+                }),
             }
         }
         for d in notes {
@@ -698,15 +799,21 @@ impl<S: ByteSource> Document<S> {
                     return Ok(o);
                 }
                 let stm = self.objstm(stm_offset, stream, first, depth + 1)?;
-                let &(num, off) = stm
-                    .offsets
-                    .get(index as usize)
-                    .ok_or_else(|| PdfError::Structure(format!("object stream {stream} has no index {index}")))?;
+                let &(num, off) = stm.offsets.get(index as usize).ok_or_else(|| {
+                    PdfError::Structure(format!("object stream {stream} has no index {index}"))
+                })?;
                 if num != r.num {
-                    return Err(PdfError::Structure(format!("object stream {stream} holds object {num} at index {index}, not {}", r.num)));
+                    return Err(PdfError::Structure(format!(
+                        "object stream {stream} holds object {num} at index {index}, not {}",
+                        r.num
+                    )));
                 }
                 let start = stm.first.checked_add(off).filter(|s| *s <= stm.data.len());
-                let body = start.and_then(|s| stm.data.get(s..)).ok_or(PdfError::Structure(format!("object stream {stream} offset out of range")))?;
+                let body = start
+                    .and_then(|s| stm.data.get(s..))
+                    .ok_or(PdfError::Structure(format!(
+                        "object stream {stream} offset out of range"
+                    )))?;
                 let mut p = Parser::new(body, true);
                 let obj = p.object(0).map_err(|e| lift(e, stm_offset))?;
                 self.cache_put(Loc::Packed(stm_offset, index), &obj);
@@ -716,15 +823,25 @@ impl<S: ByteSource> Document<S> {
     }
 
     fn objstm(&self, offset: u64, num: u32, first: usize, depth: usize) -> Result<Arc<ObjStm>> {
-        if let Some(s) = self.caches.lock().unwrap_or_else(|e| e.into_inner()).objstms.get(&offset) {
+        if let Some(s) = self
+            .caches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .objstms
+            .get(&offset)
+        {
             return Ok(s.clone());
         }
         let (_, obj, _) = self.parse_at(offset, Some(ObjRef::new(num, 0)), first, depth)?;
         let Object::Stream(stream) = obj else {
-            return Err(PdfError::Structure(format!("object stream {num} is not a stream")));
+            return Err(PdfError::Structure(format!(
+                "object stream {num} is not a stream"
+            )));
         };
         if stream.dict.get_name("Type") != Some(b"ObjStm") {
-            return Err(PdfError::Structure(format!("object {num} is not /Type /ObjStm")));
+            return Err(PdfError::Structure(format!(
+                "object {num} is not /Type /ObjStm"
+            )));
         }
         let n = stream
             .dict
@@ -732,7 +849,10 @@ impl<S: ByteSource> Document<S> {
             .and_then(|v| usize::try_from(v).ok())
             .ok_or_else(|| PdfError::Structure(format!("object stream {num} has no /N")))?;
         if n > MAX_OBJSTM_OBJECTS {
-            return Err(PdfError::LimitExceeded { what: "objects in an object stream", limit: MAX_OBJSTM_OBJECTS as u64 });
+            return Err(PdfError::LimitExceeded {
+                what: "objects in an object stream",
+                limit: MAX_OBJSTM_OBJECTS as u64,
+            });
         }
         let first_off = stream
             .dict
@@ -740,20 +860,32 @@ impl<S: ByteSource> Document<S> {
             .and_then(|v| usize::try_from(v).ok())
             .ok_or_else(|| PdfError::Structure(format!("object stream {num} has no /First")))?;
         let data = self.stream_data(&stream)?;
-        let header = data.get(..first_off).ok_or_else(|| PdfError::Structure(format!("object stream {num}: /First beyond its data")))?;
+        let header = data.get(..first_off).ok_or_else(|| {
+            PdfError::Structure(format!("object stream {num}: /First beyond its data"))
+        })?;
         let mut p = Parser::new(header, true);
         let mut offsets = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
             let (a, b) = (p.unsigned(), p.unsigned());
             match (a, b) {
                 (Ok(a), Ok(b)) => offsets.push((
-                    u32::try_from(a).map_err(|_| PdfError::Structure("object number too large".into()))?,
-                    usize::try_from(b).map_err(|_| PdfError::Structure("offset too large".into()))?,
+                    u32::try_from(a)
+                        .map_err(|_| PdfError::Structure("object number too large".into()))?,
+                    usize::try_from(b)
+                        .map_err(|_| PdfError::Structure("offset too large".into()))?,
                 )),
-                _ => return Err(PdfError::Structure(format!("object stream {num} has a malformed header"))),
+                _ => {
+                    return Err(PdfError::Structure(format!(
+                        "object stream {num} has a malformed header"
+                    )))
+                }
             }
         }
-        let stm = Arc::new(ObjStm { data, first: first_off, offsets });
+        let stm = Arc::new(ObjStm {
+            data,
+            first: first_off,
+            offsets,
+        });
         let mut c = self.caches.lock().unwrap_or_else(|e| e.into_inner());
         if c.objstm_bytes + stm.data.len() > OBJSTM_CACHE_BYTES {
             c.objstms.clear();
@@ -765,7 +897,12 @@ impl<S: ByteSource> Document<S> {
     }
 
     fn cache_get(&self, loc: Loc) -> Option<Object> {
-        self.caches.lock().unwrap_or_else(|e| e.into_inner()).objects.get(&loc).cloned()
+        self.caches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .objects
+            .get(&loc)
+            .cloned()
     }
 
     fn cache_put(&self, loc: Loc, obj: &Object) {
@@ -779,7 +916,13 @@ impl<S: ByteSource> Document<S> {
     /// Parses the indirect object at `offset`. `expect` is the reference the xref promised;
     /// indirect stream lengths are resolved from section `first` backwards. Returns the object
     /// and the offset just past `endobj`.
-    fn parse_at(&self, offset: u64, expect: Option<ObjRef>, first: usize, depth: usize) -> Result<(ObjRef, Object, u64)> {
+    fn parse_at(
+        &self,
+        offset: u64,
+        expect: Option<ObjRef>,
+        first: usize,
+        depth: usize,
+    ) -> Result<(ObjRef, Object, u64)> {
         let mut window = INITIAL_OBJECT_WINDOW;
         let (r, head, after) = loop {
             let buf = read_window(&self.src, offset, window)?;
@@ -792,7 +935,11 @@ impl<S: ByteSource> Document<S> {
         };
         if let Some(e) = expect {
             if e != r {
-                return Err(PdfError::ObjectNotAtOffset { num: e.num, gen: e.gen, offset });
+                return Err(PdfError::ObjectNotAtOffset {
+                    num: e.num,
+                    gen: e.gen,
+                    offset,
+                });
             }
         }
         match head {
@@ -812,7 +959,10 @@ impl<S: ByteSource> Document<S> {
                     _ => return Err(PdfError::BadStreamLength { offset }),
                 };
                 let len = u64::try_from(len).map_err(|_| PdfError::BadStreamLength { offset })?;
-                let data_end = data_offset.checked_add(len).filter(|e| *e <= self.len).ok_or(PdfError::BadStreamLength { offset })?;
+                let data_end = data_offset
+                    .checked_add(len)
+                    .filter(|e| *e <= self.len)
+                    .ok_or(PdfError::BadStreamLength { offset })?;
                 let tail = read_window(&self.src, data_end, 64)?;
                 let mut p = Parser::new(&tail, true);
                 p.skip_ws_no_comments();
@@ -820,9 +970,18 @@ impl<S: ByteSource> Document<S> {
                     return Err(PdfError::BadStreamLength { offset });
                 }
                 if !p.eat_keyword(b"endobj").unwrap_or(false) {
-                    return Err(PdfError::Syntax { offset: data_end, reason: "endstream not followed by endobj" });
+                    return Err(PdfError::Syntax {
+                        offset: data_end,
+                        reason: "endstream not followed by endobj",
+                    });
                 }
-                let stream = Stream { dict, data: StreamData { offset: data_offset, len } };
+                let stream = Stream {
+                    dict,
+                    data: StreamData {
+                        offset: data_offset,
+                        len,
+                    },
+                };
                 Ok((r, Object::Stream(stream), data_end + p.pos as u64))
             }
         }
@@ -852,7 +1011,12 @@ fn parse_indirect(buf: &[u8], at_eof: bool) -> std::result::Result<(ObjRef, Body
             (Some(b'\n'), _) => p.pos += 1,
             (Some(b'\r'), Some(b'\n')) => p.pos += 2,
             (None, _) | (Some(b'\r'), None) if !at_eof => return Err(PErr::NeedMore),
-            _ => return Err(PErr::Syntax(p.pos, "`stream` not followed by an end of line")),
+            _ => {
+                return Err(PErr::Syntax(
+                    p.pos,
+                    "`stream` not followed by an end of line",
+                ))
+            }
         }
         return Ok((r, Body::Stream(dict), p.pos));
     }
@@ -861,9 +1025,18 @@ fn parse_indirect(buf: &[u8], at_eof: bool) -> std::result::Result<(ObjRef, Body
 
 fn lift(e: PErr, base: u64) -> PdfError {
     match e {
-        PErr::NeedMore => PdfError::Syntax { offset: base, reason: "object runs past the end of the file" },
-        PErr::Syntax(pos, reason) => PdfError::Syntax { offset: base + pos as u64, reason },
-        PErr::TooDeep(_) => PdfError::LimitExceeded { what: "nesting depth of arrays and dictionaries", limit: MAX_NESTING as u64 },
+        PErr::NeedMore => PdfError::Syntax {
+            offset: base,
+            reason: "object runs past the end of the file",
+        },
+        PErr::Syntax(pos, reason) => PdfError::Syntax {
+            offset: base + pos as u64,
+            reason,
+        },
+        PErr::TooDeep(_) => PdfError::LimitExceeded {
+            what: "nesting depth of arrays and dictionaries",
+            limit: MAX_NESTING as u64,
+        },
     }
 }
 

@@ -20,7 +20,9 @@ pub enum PdfError {
 
     /// The document is encrypted (`/Encrypt` in a trailer, ISO 32000-1 §7.6); kyso does not
     /// decrypt documents.
-    #[error("the document is encrypted, which is not supported / tài liệu được mã hoá, không hỗ trợ")]
+    #[error(
+        "the document is encrypted, which is not supported / tài liệu được mã hoá, không hỗ trợ"
+    )]
     Encrypted,
 
     /// No usable `startxref` / `%%EOF` at the end of the file (ISO 32000-1 §7.5.5). A missing

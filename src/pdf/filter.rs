@@ -15,7 +15,10 @@ pub(crate) fn decode(dict: &Dict, raw: &[u8], limit: u64) -> Result<Vec<u8>> {
         Some(Object::Name(n)) => vec![n.as_bytes()],
         Some(Object::Array(items)) => items
             .iter()
-            .map(|o| o.as_name().ok_or(PdfError::UnsupportedFilter("(not a name)".into())))
+            .map(|o| {
+                o.as_name()
+                    .ok_or(PdfError::UnsupportedFilter("(not a name)".into()))
+            })
             .collect::<Result<_>>()?,
         Some(_) => return Err(PdfError::UnsupportedFilter("(not a name)".into())),
     };
@@ -35,7 +38,11 @@ pub(crate) fn decode(dict: &Dict, raw: &[u8], limit: u64) -> Result<Vec<u8>> {
                     None => inflated,
                 }
             }
-            other => return Err(PdfError::UnsupportedFilter(String::from_utf8_lossy(other).into_owned())),
+            other => {
+                return Err(PdfError::UnsupportedFilter(
+                    String::from_utf8_lossy(other).into_owned(),
+                ))
+            }
         };
         data = Some(out);
     }
@@ -43,7 +50,10 @@ pub(crate) fn decode(dict: &Dict, raw: &[u8], limit: u64) -> Result<Vec<u8>> {
         Some(d) => Ok(d),
         None => {
             if raw.len() as u64 > limit {
-                return Err(PdfError::LimitExceeded { what: "decoded stream size", limit });
+                return Err(PdfError::LimitExceeded {
+                    what: "decoded stream size",
+                    limit,
+                });
             }
             Ok(raw.to_vec())
         }
@@ -58,7 +68,10 @@ fn inflate(input: &[u8], limit: u64) -> Result<Vec<u8>> {
     dec.read_to_end(&mut out)
         .map_err(|e| PdfError::Decompress(e.to_string()))?;
     if out.len() as u64 > limit {
-        return Err(PdfError::LimitExceeded { what: "decoded stream size", limit });
+        return Err(PdfError::LimitExceeded {
+            what: "decoded stream size",
+            limit,
+        });
     }
     Ok(out)
 }
@@ -72,7 +85,10 @@ fn unpredict(parms: &Dict, data: Vec<u8>) -> Result<Vec<u8>> {
     let colors = parms.get_int("Colors").unwrap_or(1);
     let bpc = parms.get_int("BitsPerComponent").unwrap_or(8);
     let columns = parms.get_int("Columns").unwrap_or(1);
-    if !(1..=32).contains(&colors) || ![1, 2, 4, 8, 16].contains(&bpc) || !(1..=1 << 20).contains(&columns) {
+    if !(1..=32).contains(&colors)
+        || ![1, 2, 4, 8, 16].contains(&bpc)
+        || !(1..=1 << 20).contains(&columns)
+    {
         return Err(PdfError::Decompress("bad predictor parameters".into()));
     }
     // Bounded by the ranges above, so these products cannot overflow.
@@ -82,7 +98,9 @@ fn unpredict(parms: &Dict, data: Vec<u8>) -> Result<Vec<u8>> {
     match predictor {
         2 => {
             if bpc != 8 {
-                return Err(PdfError::UnsupportedFilter("TIFF predictor with BitsPerComponent other than 8".into()));
+                return Err(PdfError::UnsupportedFilter(
+                    "TIFF predictor with BitsPerComponent other than 8".into(),
+                ));
             }
             let mut out = data;
             for row in out.chunks_mut(row_len) {
@@ -98,17 +116,29 @@ fn unpredict(parms: &Dict, data: Vec<u8>) -> Result<Vec<u8>> {
         10..=15 => {
             let stride = row_len + 1;
             if data.len() % stride != 0 {
-                return Err(PdfError::Decompress("PNG-predicted data is not a whole number of rows".into()));
+                return Err(PdfError::Decompress(
+                    "PNG-predicted data is not a whole number of rows".into(),
+                ));
             }
             let mut out: Vec<u8> = Vec::with_capacity(data.len() / stride * row_len);
             let mut prev = vec![0u8; row_len];
             for row in data.chunks(stride) {
-                let (tag, src) = row.split_first().ok_or(PdfError::Decompress("empty row".into()))?;
+                let (tag, src) = row
+                    .split_first()
+                    .ok_or(PdfError::Decompress("empty row".into()))?;
                 let mut cur = vec![0u8; row_len];
                 for (i, &x) in src.iter().enumerate() {
-                    let a = if i >= bpp { cur.get(i - bpp).copied().unwrap_or(0) } else { 0 };
+                    let a = if i >= bpp {
+                        cur.get(i - bpp).copied().unwrap_or(0)
+                    } else {
+                        0
+                    };
                     let b = prev.get(i).copied().unwrap_or(0);
-                    let c = if i >= bpp { prev.get(i - bpp).copied().unwrap_or(0) } else { 0 };
+                    let c = if i >= bpp {
+                        prev.get(i - bpp).copied().unwrap_or(0)
+                    } else {
+                        0
+                    };
                     let v = match tag {
                         0 => x,
                         1 => x.wrapping_add(a),
@@ -126,7 +156,9 @@ fn unpredict(parms: &Dict, data: Vec<u8>) -> Result<Vec<u8>> {
             }
             Ok(out)
         }
-        _ => Err(PdfError::UnsupportedFilter(format!("predictor {predictor}"))),
+        _ => Err(PdfError::UnsupportedFilter(format!(
+            "predictor {predictor}"
+        ))),
     }
 }
 
@@ -175,13 +207,19 @@ mod tests {
         let mut d = Dict::new();
         d.set("Filter", Object::name("FlateDecode"));
         let raw = zlib(&vec![0u8; 10_000]);
-        assert!(matches!(decode(&d, &raw, 1_000), Err(PdfError::LimitExceeded { .. })));
+        assert!(matches!(
+            decode(&d, &raw, 1_000),
+            Err(PdfError::LimitExceeded { .. })
+        ));
     }
 
     #[test]
     fn other_filters_are_unsupported() {
         let mut d = Dict::new();
         d.set("Filter", Object::name("LZWDecode"));
-        assert!(matches!(decode(&d, b"x", 100), Err(PdfError::UnsupportedFilter(_))));
+        assert!(matches!(
+            decode(&d, b"x", 100),
+            Err(PdfError::UnsupportedFilter(_))
+        ));
     }
 }

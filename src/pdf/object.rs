@@ -52,12 +52,18 @@ pub struct PdfString {
 impl PdfString {
     /// A literal string.
     pub fn literal(bytes: impl Into<Vec<u8>>) -> Self {
-        PdfString { bytes: bytes.into(), hex: false }
+        PdfString {
+            bytes: bytes.into(),
+            hex: false,
+        }
     }
 
     /// A hexadecimal string.
     pub fn hex(bytes: impl Into<Vec<u8>>) -> Self {
-        PdfString { bytes: bytes.into(), hex: true }
+        PdfString {
+            bytes: bytes.into(),
+            hex: true,
+        }
     }
 
     /// A text string (§7.9.2.2): PDFDocEncoding-compatible ASCII as is, anything else as
@@ -403,7 +409,10 @@ fn write_string(s: &PdfString, out: &mut Vec<u8>) {
 
 /// PDF delimiter characters (§7.2.2).
 pub(crate) fn is_delimiter(b: u8) -> bool {
-    matches!(b, b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%')
+    matches!(
+        b,
+        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
+    )
 }
 
 /// PDF white-space characters (§7.2.2).

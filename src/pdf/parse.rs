@@ -30,7 +30,11 @@ pub(crate) struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(buf: &'a [u8], at_eof: bool) -> Self {
-        Parser { buf, pos: 0, at_eof }
+        Parser {
+            buf,
+            pos: 0,
+            at_eof,
+        }
     }
 
     fn out_of_bytes(&self) -> PErr {
@@ -129,7 +133,8 @@ impl<'a> Parser<'a> {
         if !self.eat_keyword(b"obj")? {
             return Err(PErr::Syntax(self.pos, "expected `obj`"));
         }
-        let num = u32::try_from(num).map_err(|_| PErr::Syntax(self.pos, "object number too large"))?;
+        let num =
+            u32::try_from(num).map_err(|_| PErr::Syntax(self.pos, "object number too large"))?;
         let gen = u16::try_from(gen).map_err(|_| PErr::Syntax(self.pos, "generation too large"))?;
         Ok(ObjRef { num, gen })
     }
@@ -395,8 +400,10 @@ impl<'a> Parser<'a> {
             }
             if next.is_none_or(|c| is_whitespace(c) || is_delimiter(c)) {
                 self.pos += 1;
-                let gen = u16::try_from(gen).map_err(|_| PErr::Syntax(gen_start, "generation too large"))?;
-                let num = u32::try_from(num).map_err(|_| PErr::Syntax(start, "object number too large"))?;
+                let gen = u16::try_from(gen)
+                    .map_err(|_| PErr::Syntax(gen_start, "generation too large"))?;
+                let num = u32::try_from(num)
+                    .map_err(|_| PErr::Syntax(start, "object number too large"))?;
                 return Ok(Object::Ref(ObjRef { num, gen }));
             }
         }
@@ -474,7 +481,10 @@ mod tests {
     #[test]
     fn names_with_escapes() {
         assert_eq!(parse(b"/A#20B"), Object::Name(Name(b"A B".to_vec())));
-        assert_eq!(parse(b"/Lime#20Green"), Object::Name(Name(b"Lime Green".to_vec())));
+        assert_eq!(
+            parse(b"/Lime#20Green"),
+            Object::Name(Name(b"Lime Green".to_vec()))
+        );
         assert!(parse_direct(b"/A#2").is_err());
         assert!(parse_direct(b"/A#zz").is_err());
         assert_eq!(parse(b"/"), Object::Name(Name(Vec::new())));
@@ -483,14 +493,20 @@ mod tests {
     #[test]
     fn literal_strings() {
         let s = parse(b"(a(b)c\\)\\n\\101\\0531\\\nx\r\ny)");
-        assert_eq!(s.as_string().map(|s| s.bytes.clone()), Some(b"a(b)c)\nA+1x\ny".to_vec()));
+        assert_eq!(
+            s.as_string().map(|s| s.bytes.clone()),
+            Some(b"a(b)c)\nA+1x\ny".to_vec())
+        );
         assert!(parse_direct(b"(unbalanced (").is_err());
     }
 
     #[test]
     fn hex_strings() {
         let s = parse(b"<48 65 6c6C 6>");
-        assert_eq!(s.as_string().map(|s| s.bytes.clone()), Some(b"Hel\x6c\x60".to_vec()));
+        assert_eq!(
+            s.as_string().map(|s| s.bytes.clone()),
+            Some(b"Hel\x6c\x60".to_vec())
+        );
         assert!(parse_direct(b"<4G>").is_err());
     }
 
@@ -509,7 +525,10 @@ mod tests {
             ]))
         );
         assert_eq!(d.get_ref("D"), Some(ObjRef::new(4, 0)));
-        assert!(parse_direct(b"<</A 1 /A 2>>").is_err(), "duplicate keys are refused");
+        assert!(
+            parse_direct(b"<</A 1 /A 2>>").is_err(),
+            "duplicate keys are refused"
+        );
     }
 
     #[test]
@@ -530,7 +549,8 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let src: &[u8] = b"<</Type/Annot/T(\\(x\\)\\001)/V<00FF>/N/A#20B/R 3 0 R/F [1 -2.5 true null]>>";
+        let src: &[u8] =
+            b"<</Type/Annot/T(\\(x\\)\\001)/V<00FF>/N/A#20B/R 3 0 R/F [1 -2.5 true null]>>";
         let o = parse(src);
         assert_eq!(parse(&o.to_bytes()), o);
     }

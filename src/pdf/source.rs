@@ -87,7 +87,10 @@ impl ByteSource for FileSource {
 }
 
 fn eof() -> io::Error {
-    io::Error::new(io::ErrorKind::UnexpectedEof, "read beyond the end of the document")
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "read beyond the end of the document",
+    )
 }
 
 /// Reads up to `max` bytes at `offset` (fewer at the end of the source).

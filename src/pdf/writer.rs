@@ -59,7 +59,8 @@ pub struct SignaturePlaceholder {
 impl SignaturePlaceholder {
     /// How many bytes of signature the hex string can hold.
     pub fn capacity(&self) -> usize {
-        usize::try_from((self.contents_end - self.contents_start).saturating_sub(2) / 2).unwrap_or(0)
+        usize::try_from((self.contents_end - self.contents_start).saturating_sub(2) / 2)
+            .unwrap_or(0)
     }
 }
 
@@ -92,9 +93,13 @@ impl IncrementalUpdate {
     /// Writes `signature` (DER) as hex into the `/Contents` placeholder, zero-padded. The
     /// length of the update does not change, so the byte range stays valid.
     pub fn embed_signature(&mut self, signature: &[u8]) -> Result<()> {
-        let sig = self.signature.ok_or(PdfError::Writer("the update has no signature placeholder"))?;
+        let sig = self
+            .signature
+            .ok_or(PdfError::Writer("the update has no signature placeholder"))?;
         if signature.len() > sig.capacity() {
-            return Err(PdfError::Writer("signature larger than the /Contents placeholder"));
+            return Err(PdfError::Writer(
+                "signature larger than the /Contents placeholder",
+            ));
         }
         let start = usize::try_from(sig.contents_start - self.base_len + 1)
             .map_err(|_| PdfError::Writer("placeholder offset"))?;
@@ -114,7 +119,9 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
     /// trailer, since the update could not continue it.
     pub fn new(doc: &'d Document<S>) -> Result<Self> {
         if let Some(d) = doc.diagnostics().iter().find(|d| d.needs_repair()) {
-            return Err(PdfError::Structure(format!("the document needs repair and cannot be updated: {d}")));
+            return Err(PdfError::Structure(format!(
+                "the document needs repair and cannot be updated: {d}"
+            )));
         }
         let size = doc
             .trailer()
@@ -123,12 +130,25 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
             .filter(|s| *s > 0)
             .ok_or_else(|| PdfError::Structure("newest trailer has no valid /Size".into()))?;
         if doc.trailer().get_ref("Root").is_none() {
-            return Err(PdfError::Structure("newest trailer has no /Root reference".into()));
+            return Err(PdfError::Structure(
+                "newest trailer has no /Root reference".into(),
+            ));
         }
         // New numbers start above every number any section uses, whatever /Size says.
-        let highest = doc.sections().iter().filter_map(|s| s.entries().last()).map(|(n, _)| *n).max().unwrap_or(0);
+        let highest = doc
+            .sections()
+            .iter()
+            .filter_map(|s| s.entries().last())
+            .map(|(n, _)| *n)
+            .max()
+            .unwrap_or(0);
         let next_num = size.max(highest.saturating_add(1));
-        Ok(IncrementalWriter { doc, next_num, pending: BTreeMap::new(), signature: None })
+        Ok(IncrementalWriter {
+            doc,
+            next_num,
+            pending: BTreeMap::new(),
+            signature: None,
+        })
     }
 
     fn allocate(&mut self) -> ObjRef {
@@ -154,25 +174,33 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
 
     /// Gives object `r` a new body in this update.
     pub fn replace_object(&mut self, r: ObjRef, obj: impl Into<Object>) {
-        self.pending.insert(r.num, Pending::Object(r.gen, obj.into()));
+        self.pending
+            .insert(r.num, Pending::Object(r.gen, obj.into()));
     }
 
     /// Adds the signature dictionary: `entries` (e.g. `/Type /Sig`, `/Filter`, `/SubFilter`,
     /// `/M`, `/Reason`) followed by a fixed-width `/ByteRange` placeholder and a `/Contents`
     /// hex string of `contents_capacity` zero bytes. Both are filled in by
     /// [`finish`](Self::finish) and [`IncrementalUpdate::embed_signature`]. One per update.
-    pub fn add_signature_dictionary(&mut self, entries: Dict, contents_capacity: usize) -> Result<ObjRef> {
+    pub fn add_signature_dictionary(
+        &mut self,
+        entries: Dict,
+        contents_capacity: usize,
+    ) -> Result<ObjRef> {
         if self.signature.is_some() {
             return Err(PdfError::Writer("one signature dictionary per update"));
         }
         if entries.contains("ByteRange") || entries.contains("Contents") {
-            return Err(PdfError::Writer("/ByteRange and /Contents are written by the writer"));
+            return Err(PdfError::Writer(
+                "/ByteRange and /Contents are written by the writer",
+            ));
         }
         if contents_capacity == 0 || contents_capacity > MAX_SIGNATURE_CONTENTS {
             return Err(PdfError::Writer("signature capacity out of range"));
         }
         let r = self.allocate();
-        self.pending.insert(r.num, Pending::Signature(entries, contents_capacity));
+        self.pending
+            .insert(r.num, Pending::Signature(entries, contents_capacity));
         self.signature = Some(r.num);
         Ok(r)
     }
@@ -181,9 +209,9 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
     pub fn current(&self, r: ObjRef) -> Result<Object> {
         match self.pending.get(&r.num) {
             Some(Pending::Object(_, o)) => Ok(o.clone()),
-            Some(Pending::Stream(..)) | Some(Pending::Signature(..)) => {
-                Err(PdfError::Writer("a stream or signature added in this update cannot be edited"))
-            }
+            Some(Pending::Stream(..)) | Some(Pending::Signature(..)) => Err(PdfError::Writer(
+                "a stream or signature added in this update cannot be edited",
+            )),
             None => self.doc.object(r),
         }
     }
@@ -191,8 +219,12 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
     fn current_dict(&self, r: ObjRef, what: &str) -> Result<Dict> {
         match self.current(r)? {
             Object::Dict(d) => Ok(d),
-            Object::Stream(_) => Err(PdfError::Structure(format!("{what} is a stream, which cannot be rewritten"))),
-            _ => Err(PdfError::Structure(format!("{what} ({r}) is not a dictionary"))),
+            Object::Stream(_) => Err(PdfError::Structure(format!(
+                "{what} is a stream, which cannot be rewritten"
+            ))),
+            _ => Err(PdfError::Structure(format!(
+                "{what} ({r}) is not a dictionary"
+            ))),
         }
     }
 
@@ -202,9 +234,13 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
     /// (SignaturesExist, AppendOnly). Only the objects that must change are rewritten.
     pub fn add_signature_field(&mut self, field: &SignatureField<'_>) -> Result<ObjRef> {
         let pages = self.doc.pages()?;
-        let page_ref = *pages
-            .get(field.page)
-            .ok_or_else(|| PdfError::Structure(format!("no page {} (the document has {})", field.page + 1, pages.len())))?;
+        let page_ref = *pages.get(field.page).ok_or_else(|| {
+            PdfError::Structure(format!(
+                "no page {} (the document has {})",
+                field.page + 1,
+                pages.len()
+            ))
+        })?;
         let root = self
             .doc
             .trailer()
@@ -219,7 +255,10 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
         widget.set("T", PdfString::text(field.name));
         // Print (4) + Locked (128): printed, and not movable or deletable in viewers.
         widget.set("F", 132i64);
-        widget.set("Rect", Object::Array(field.rect.iter().map(|v| Object::Real(*v)).collect()));
+        widget.set(
+            "Rect",
+            Object::Array(field.rect.iter().map(|v| Object::Real(*v)).collect()),
+        );
         widget.set("P", page_ref);
         if let Some(ap) = field.appearance {
             let mut ap_dict = Dict::new();
@@ -236,7 +275,11 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
             None | Some(Object::Null) => Dict::new(),
             Some(Object::Dict(d)) => d.clone(),
             Some(Object::Ref(r)) => self.current_dict(*r, "the AcroForm")?,
-            Some(_) => return Err(PdfError::Structure("/AcroForm is neither a dictionary nor a reference".into())),
+            Some(_) => {
+                return Err(PdfError::Structure(
+                    "/AcroForm is neither a dictionary nor a reference".into(),
+                ))
+            }
         };
         let fields_slot = acroform.get("Fields").cloned();
         let mut fields = match &fields_slot {
@@ -250,11 +293,22 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
         };
         for f in &fields {
             let name = match f {
-                Object::Ref(r) => self.current(*r)?.as_dict().and_then(|d| d.get("T").cloned()),
+                Object::Ref(r) => self
+                    .current(*r)?
+                    .as_dict()
+                    .and_then(|d| d.get("T").cloned()),
                 _ => None,
             };
-            if name.as_ref().and_then(Object::as_string).map(|s| s.bytes.as_slice()) == Some(PdfString::text(field.name).bytes.as_slice()) {
-                return Err(PdfError::Structure(format!("a field named {:?} already exists", field.name)));
+            if name
+                .as_ref()
+                .and_then(Object::as_string)
+                .map(|s| s.bytes.as_slice())
+                == Some(PdfString::text(field.name).bytes.as_slice())
+            {
+                return Err(PdfError::Structure(format!(
+                    "a field named {:?} already exists",
+                    field.name
+                )));
             }
         }
 
@@ -277,9 +331,17 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
                     a.push(Object::Ref(widget_ref));
                     self.replace_object(r, a);
                 }
-                _ => return Err(PdfError::Structure("the page's /Annots is not an array".into())),
+                _ => {
+                    return Err(PdfError::Structure(
+                        "the page's /Annots is not an array".into(),
+                    ))
+                }
             },
-            Some(_) => return Err(PdfError::Structure("the page's /Annots is not an array".into())),
+            Some(_) => {
+                return Err(PdfError::Structure(
+                    "the page's /Annots is not an array".into(),
+                ))
+            }
         }
 
         fields.push(Object::Ref(widget_ref));
@@ -325,8 +387,17 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
         if !matches!(last[0], b'\n' | b'\r') {
             out.push(b'\n');
         }
-        let kind = self.doc.revisions().last().map(|r| r.kind).unwrap_or(XrefKind::Table);
-        let xref_stream = if kind == XrefKind::Stream { Some(self.allocate()) } else { None };
+        let kind = self
+            .doc
+            .revisions()
+            .last()
+            .map(|r| r.kind)
+            .unwrap_or(XrefKind::Table);
+        let xref_stream = if kind == XrefKind::Stream {
+            Some(self.allocate())
+        } else {
+            None
+        };
         let mut offsets: BTreeMap<u32, (u64, u16)> = BTreeMap::new();
         let mut sig_spots: Option<(usize, usize, usize)> = None;
         for (num, p) in &self.pending {
@@ -371,7 +442,11 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
         let old = self.doc.trailer();
         let xref_offset = base + out.len() as u64;
         let mut trailer = Dict::new();
-        let size = self.next_num.max(old.get_int("Size").and_then(|s| u32::try_from(s).ok()).unwrap_or(0));
+        let size = self.next_num.max(
+            old.get_int("Size")
+                .and_then(|s| u32::try_from(s).ok())
+                .unwrap_or(0),
+        );
         trailer.set("Size", i64::from(size));
         for key in ["Root", "Info", "ID"] {
             if let Some(v) = old.get(key) {
@@ -399,10 +474,18 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
                     .get_mut(br..br + text.len())
                     .ok_or(PdfError::Writer("byte range placeholder"))?;
                 slot.copy_from_slice(text.as_bytes());
-                Some(SignaturePlaceholder { byte_range: range, contents_start: cs_abs, contents_end: ce_abs })
+                Some(SignaturePlaceholder {
+                    byte_range: range,
+                    contents_start: cs_abs,
+                    contents_end: ce_abs,
+                })
             }
         };
-        Ok(IncrementalUpdate { base_len: base, bytes: out, signature })
+        Ok(IncrementalUpdate {
+            base_len: base,
+            bytes: out,
+            signature,
+        })
     }
 }
 
@@ -448,8 +531,17 @@ fn write_table(offsets: &BTreeMap<u32, (u64, u16)>, trailer: &Dict, out: &mut Ve
     out.push(b'\n');
 }
 
-fn write_xref_stream(r: ObjRef, offsets: &BTreeMap<u32, (u64, u16)>, mut dict: Dict, max_offset: u64, out: &mut Vec<u8>) {
-    let width = (1..=8u32).find(|w| *w == 8 || max_offset < 1u64 << (8 * w)).unwrap_or(8).max(4);
+fn write_xref_stream(
+    r: ObjRef,
+    offsets: &BTreeMap<u32, (u64, u16)>,
+    mut dict: Dict,
+    max_offset: u64,
+    out: &mut Vec<u8>,
+) {
+    let width = (1..=8u32)
+        .find(|w| *w == 8 || max_offset < 1u64 << (8 * w))
+        .unwrap_or(8)
+        .max(4);
     let mut index = Vec::new();
     let mut data = Vec::new();
     for (start, items) in runs(offsets) {
@@ -457,7 +549,11 @@ fn write_xref_stream(r: ObjRef, offsets: &BTreeMap<u32, (u64, u16)>, mut dict: D
         index.push(Object::Integer(items.len() as i64));
         for (off, gen) in items {
             data.push(1u8);
-            data.extend_from_slice(off.to_be_bytes().get(8 - width as usize..).unwrap_or_default());
+            data.extend_from_slice(
+                off.to_be_bytes()
+                    .get(8 - width as usize..)
+                    .unwrap_or_default(),
+            );
             data.extend_from_slice(&gen.to_be_bytes());
         }
     }
@@ -465,7 +561,14 @@ fn write_xref_stream(r: ObjRef, offsets: &BTreeMap<u32, (u64, u16)>, mut dict: D
     dict.set("Size", size);
     dict.set("Type", Object::name("XRef"));
     dict.set("Index", index);
-    dict.set("W", vec![Object::Integer(1), Object::Integer(i64::from(width)), Object::Integer(2)]);
+    dict.set(
+        "W",
+        vec![
+            Object::Integer(1),
+            Object::Integer(i64::from(width)),
+            Object::Integer(2),
+        ],
+    );
     dict.set("Length", data.len() as i64);
     out.extend_from_slice(format!("{} 0 obj\n", r.num).as_bytes());
     write_dict(&dict, out);

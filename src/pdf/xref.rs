@@ -78,7 +78,10 @@ impl XrefSection {
         for pair in self.entries.windows(2) {
             if let [(a, ea), (b, eb)] = pair {
                 if a == b && ea != eb {
-                    return Err(PdfError::BadXref { offset: self.offset, reason: "object listed twice" });
+                    return Err(PdfError::BadXref {
+                        offset: self.offset,
+                        reason: "object listed twice",
+                    });
                 }
             }
         }
@@ -89,20 +92,32 @@ impl XrefSection {
 
 /// Outcome of trying to parse a classic table from a window.
 pub(crate) enum TableParse {
-    Done { entries: Vec<(u32, XrefEntry)>, trailer: Dict, consumed: usize },
+    Done {
+        entries: Vec<(u32, XrefEntry)>,
+        trailer: Dict,
+        consumed: usize,
+    },
     NeedMore,
 }
 
 /// Parses `xref … trailer << … >>` from the start of `buf`. `budget` is how many more entries
 /// the document may still have overall.
-pub(crate) fn parse_table(buf: &[u8], at_eof: bool, offset: u64, budget: usize) -> Result<TableParse> {
+pub(crate) fn parse_table(
+    buf: &[u8],
+    at_eof: bool,
+    offset: u64,
+    budget: usize,
+) -> Result<TableParse> {
     let bad = |reason| PdfError::BadXref { offset, reason };
     let mut p = Parser::new(buf, at_eof);
     let lift = |e: PErr| -> Result<TableParse> {
         match e {
             PErr::NeedMore => Ok(TableParse::NeedMore),
             PErr::Syntax(_, reason) => Err(bad(reason)),
-            PErr::TooDeep(_) => Err(PdfError::LimitExceeded { what: "nesting depth", limit: super::limits::MAX_NESTING as u64 }),
+            PErr::TooDeep(_) => Err(PdfError::LimitExceeded {
+                what: "nesting depth",
+                limit: super::limits::MAX_NESTING as u64,
+            }),
         }
     };
     match p.eat_keyword(b"xref") {
@@ -121,19 +136,30 @@ pub(crate) fn parse_table(buf: &[u8], at_eof: bool, offset: u64, budget: usize) 
             (Ok(s), Ok(c)) => (s, c),
             (Err(e), _) | (_, Err(e)) => return lift(e),
         };
-        let end = start.checked_add(count).ok_or(bad("subsection overflows"))?;
+        let end = start
+            .checked_add(count)
+            .ok_or(bad("subsection overflows"))?;
         if end > u64::from(MAX_OBJECTS) {
-            return Err(PdfError::LimitExceeded { what: "objects in a cross-reference table", limit: u64::from(MAX_OBJECTS) });
+            return Err(PdfError::LimitExceeded {
+                what: "objects in a cross-reference table",
+                limit: u64::from(MAX_OBJECTS),
+            });
         }
         if entries.len() as u64 + count > budget as u64 {
-            return Err(PdfError::LimitExceeded { what: "cross-reference entries", limit: budget as u64 });
+            return Err(PdfError::LimitExceeded {
+                what: "cross-reference entries",
+                limit: budget as u64,
+            });
         }
         // A table row is 20 bytes; a window too short for the rows announced is extended
         // before parsing them, so a huge `count` costs one check, not a partial parse.
         let need = p.pos as u64 + count * 20;
         if need > buf.len() as u64 && !at_eof {
             if need > (MAX_OBJECT_BYTES as u64).max(20 * u64::from(MAX_OBJECTS) + 4096) {
-                return Err(PdfError::LimitExceeded { what: "cross-reference table size", limit: u64::from(MAX_OBJECTS) });
+                return Err(PdfError::LimitExceeded {
+                    what: "cross-reference table size",
+                    limit: u64::from(MAX_OBJECTS),
+                });
             }
             return Ok(TableParse::NeedMore);
         }
@@ -158,23 +184,39 @@ pub(crate) fn parse_table(buf: &[u8], at_eof: bool, offset: u64, budget: usize) 
         Ok(d) => d,
         Err(e) => return lift(e),
     };
-    Ok(TableParse::Done { entries, trailer, consumed: p.pos })
+    Ok(TableParse::Done {
+        entries,
+        trailer,
+        consumed: p.pos,
+    })
 }
 
 /// Decodes the entries of a cross-reference stream whose dictionary is `dict` and whose decoded
 /// data is `data`.
-pub(crate) fn stream_entries(dict: &Dict, data: &[u8], offset: u64, budget: usize) -> Result<Vec<(u32, XrefEntry)>> {
+pub(crate) fn stream_entries(
+    dict: &Dict,
+    data: &[u8],
+    offset: u64,
+    budget: usize,
+) -> Result<Vec<(u32, XrefEntry)>> {
     let bad = |reason| PdfError::BadXref { offset, reason };
     let size = dict.get_int("Size").ok_or(bad("no /Size"))?;
     if size < 0 || size > i64::from(MAX_OBJECTS) {
-        return Err(PdfError::LimitExceeded { what: "objects (/Size)", limit: u64::from(MAX_OBJECTS) });
+        return Err(PdfError::LimitExceeded {
+            what: "objects (/Size)",
+            limit: u64::from(MAX_OBJECTS),
+        });
     }
     let w: Vec<usize> = dict
         .get("W")
         .and_then(|o| o.as_array())
         .ok_or(bad("no /W"))?
         .iter()
-        .map(|o| o.as_int().and_then(|v| usize::try_from(v).ok()).filter(|v| *v <= 8))
+        .map(|o| {
+            o.as_int()
+                .and_then(|v| usize::try_from(v).ok())
+                .filter(|v| *v <= 8)
+        })
         .collect::<Option<_>>()
         .ok_or(bad("/W entries must be 0 to 8"))?;
     let [w0, w1, w2] = w.as_slice() else {
@@ -206,20 +248,33 @@ pub(crate) fn stream_entries(dict: &Dict, data: &[u8], offset: u64, budget: usiz
             _ => return Err(bad("/Index pair")),
         };
         if start < 0 || count < 0 || start.saturating_add(count) > i64::from(MAX_OBJECTS) {
-            return Err(PdfError::LimitExceeded { what: "objects in a cross-reference stream", limit: u64::from(MAX_OBJECTS) });
+            return Err(PdfError::LimitExceeded {
+                what: "objects in a cross-reference stream",
+                limit: u64::from(MAX_OBJECTS),
+            });
         }
         if entries.len() as i64 + count > budget as i64 {
-            return Err(PdfError::LimitExceeded { what: "cross-reference entries", limit: budget as u64 });
+            return Err(PdfError::LimitExceeded {
+                what: "cross-reference entries",
+                limit: budget as u64,
+            });
         }
         for num in start..start + count {
-            let r = rows.next().ok_or(bad("stream data shorter than /Index announces"))?;
+            let r = rows
+                .next()
+                .ok_or(bad("stream data shorter than /Index announces"))?;
             let (f0, rest) = r.split_at(w0);
             let (f1, f2) = rest.split_at(w1);
             let kind = if w0 == 0 { 1 } else { be(f0) };
             let (a, b) = (be(f1), be(f2));
             let entry = match kind {
-                0 => XrefEntry::Free { next_gen: u16::try_from(b).unwrap_or(u16::MAX) },
-                1 => XrefEntry::InFile { offset: a, gen: u16::try_from(b).map_err(|_| bad("generation too large"))? },
+                0 => XrefEntry::Free {
+                    next_gen: u16::try_from(b).unwrap_or(u16::MAX),
+                },
+                1 => XrefEntry::InFile {
+                    offset: a,
+                    gen: u16::try_from(b).map_err(|_| bad("generation too large"))?,
+                },
                 2 => XrefEntry::InStream {
                     stream: u32::try_from(a).map_err(|_| bad("object stream number too large"))?,
                     index: u32::try_from(b).map_err(|_| bad("object stream index too large"))?,
