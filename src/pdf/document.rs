@@ -350,10 +350,7 @@ impl<S: ByteSource> Document<S> {
     /// The object at `offset` (which must be in-file), with the spans of the top-level entries
     /// of its dictionary as absolute offsets: used to find where a signature's `/Contents`
     /// string lies.
-    pub(crate) fn dict_spans_at(
-        &self,
-        offset: u64,
-    ) -> Result<(ObjRef, Dict, DictSpans)> {
+    pub(crate) fn dict_spans_at(&self, offset: u64) -> Result<(ObjRef, Dict, DictSpans)> {
         let mut window = INITIAL_OBJECT_WINDOW;
         loop {
             let buf = read_window(&self.src, offset, window)?;
