@@ -637,3 +637,55 @@ fn indirect_annots_and_fields_are_extended_in_place() {
     let (ok, text) = qpdf_check(&path);
     assert!(ok, "{text}");
 }
+
+#[test]
+fn revision_ends_follow_the_eof_line_ending() {
+    let base = minimal_pdf();
+    let stem = &base[..base.len() - 1]; // without the final "\n"
+    for ending in [&b""[..], b"\n", b"\r\n", b"\r"] {
+        let original = [stem, ending].concat();
+        let doc = Document::open(&original[..]).unwrap();
+        assert!(
+            doc.diagnostics().is_empty(),
+            "{ending:?}: {:?}",
+            doc.diagnostics()
+        );
+        assert_eq!(doc.revisions()[0].end, original.len() as u64, "{ending:?}");
+
+        let (update, _, _) = add_signature(&original, "Signature1", false);
+        let bytes = [&original[..], &update.bytes].concat();
+        let again = Document::open(&bytes[..]).unwrap();
+        // Without a final end of line, the update supplies one: the old revision's length is
+        // then where its marker ends.
+        assert_eq!(
+            again.revisions()[0].marker_end,
+            stem.len() as u64,
+            "{ending:?}"
+        );
+        let expected_end = if ending.is_empty() {
+            stem.len() + 1
+        } else {
+            original.len()
+        };
+        assert_eq!(again.revisions()[0].end, expected_end as u64, "{ending:?}");
+        assert_eq!(
+            again.revision_ending_at(original.len() as u64),
+            Some(0),
+            "{ending:?}"
+        );
+        assert_eq!(again.revisions()[1].end, bytes.len() as u64, "{ending:?}");
+        assert!(
+            !again.needs_repair(),
+            "{ending:?}: {:?}",
+            again.diagnostics()
+        );
+    }
+    // Bytes after the last %%EOF line belong to no revision and are reported, not repaired.
+    let trailing = [&base[..], b"junk"].concat();
+    let doc = Document::open(&trailing[..]).unwrap();
+    assert_eq!(doc.revisions()[0].end, base.len() as u64);
+    assert!(matches!(
+        doc.diagnostics(),
+        [kyso::pdf::Diagnostic::TrailingBytes { count: 4, .. }]
+    ));
+}

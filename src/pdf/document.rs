@@ -16,11 +16,15 @@ use super::xref::{self, TableParse, XrefEntry, XrefKind, XrefSection};
 
 /// One revision: the original document or one incremental update (ISO 32000-1 §7.5.6).
 ///
-/// A revision ends just after the end-of-line that follows its `%%EOF` marker: after `\r\n`,
-/// `\n` or `\r` if one of those follows, else right after `%%EOF`. This is the length a file had
-/// when that revision was written, and so the offset where a signature covering exactly that
-/// revision must end. A linearized original (two sections, two `%%EOF`) is one revision that
-/// ends at its last `%%EOF`.
+/// A revision ends ([`end`](Self::end)) just after the end-of-line that follows its `%%EOF`
+/// marker: after `\r\n`, `\n` or `\r` if one of those follows, else right after `%%EOF`. This is
+/// the length a file had when that revision was written, and so the offset where a signature
+/// covering exactly that revision ends. One ambiguity remains: a revision written without a
+/// final end-of-line gets one from the next update (a comment runs to the end of the line, so
+/// the update must start on a new one); its original length is then
+/// [`marker_end`](Self::marker_end), right after `%%EOF`, and both offsets are accepted by
+/// [`Document::revision_ending_at`]. A linearized original (two sections, two `%%EOF`) is one
+/// revision that ends at its last `%%EOF`.
 #[derive(Debug, Clone)]
 pub struct Revision {
     /// Position, 0 for the original document.
@@ -29,6 +33,8 @@ pub struct Revision {
     pub xref_offset: u64,
     /// Offset just past this revision's `%%EOF` line (see above).
     pub end: u64,
+    /// Offset just past the `%%EOF` marker itself (equal to `end` when no end-of-line follows).
+    pub marker_end: u64,
     /// The form of its newest cross-reference section.
     pub kind: XrefKind,
     /// The trailer of its newest section.
@@ -152,9 +158,12 @@ impl<S: ByteSource> Document<S> {
         self.revisions.len().saturating_sub(1)
     }
 
-    /// The revision that ends exactly at `offset`, if any.
+    /// The revision that ends exactly at `offset` (its [`end`](Revision::end) or its
+    /// [`marker_end`](Revision::marker_end)), if any.
     pub fn revision_ending_at(&self, offset: u64) -> Option<usize> {
-        self.revisions.iter().position(|r| r.end == offset)
+        self.revisions
+            .iter()
+            .position(|r| r.end == offset || r.marker_end == offset)
     }
 
     /// The newest trailer.
@@ -620,7 +629,7 @@ impl<S: ByteSource> Document<S> {
                 reason: "empty revision",
             })?;
             let last_in_file = group.iter().max_by_key(|s| s.offset).unwrap_or(newest);
-            let (end, diag) = self.revision_end(last_in_file.end, newest.offset)?;
+            let (end, marker_end, diag) = self.revision_end(last_in_file.end, newest.offset)?;
             let mut changed = Vec::new();
             let mut freed = Vec::new();
             for s in group {
@@ -640,6 +649,7 @@ impl<S: ByteSource> Document<S> {
                 index: idx,
                 xref_offset: newest.offset,
                 end,
+                marker_end,
                 kind: newest.kind,
                 trailer: newest.trailer.clone(),
                 changed,
@@ -664,8 +674,12 @@ impl<S: ByteSource> Document<S> {
     }
 
     /// Finds `startxref N %%EOF` after a section ending at `section_end`; returns the revision
-    /// end and a diagnostic if the marker is missing or `N` is not `expected`.
-    fn revision_end(&self, section_end: u64, expected: u64) -> Result<(u64, Option<Diagnostic>)> {
+    /// end, the end of the marker, and a diagnostic if the marker is missing or `N` is not `expected`.
+    fn revision_end(
+        &self,
+        section_end: u64,
+        expected: u64,
+    ) -> Result<(u64, u64, Option<Diagnostic>)> {
         let win = read_window(&self.src, section_end, EOF_SEARCH)?;
         let mut p = Parser::new(&win, true);
         p.skip_ws();
@@ -682,9 +696,10 @@ impl<S: ByteSource> Document<S> {
                 let end = section_end + (at + eol_len(&win, at)) as u64;
                 let diag =
                     (v != expected).then_some(Diagnostic::StartxrefMismatch { expected, found: v });
-                Ok((end, diag))
+                Ok((end, section_end + at as u64, diag))
             }
             _ => Ok((
+                section_end,
                 section_end,
                 Some(Diagnostic::MissingEofMarker {
                     offset: section_end,
