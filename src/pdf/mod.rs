@@ -25,6 +25,29 @@
 //! `/ByteRange` and `/Contents` placeholders; [`IncrementalUpdate`] reports the byte range and
 //! takes the signature afterwards.
 //!
+//! The signing flow, with the CMS computed by the caller over the covered bytes:
+//!
+//! ```
+//! use kyso::pdf::{Dict, Document, IncrementalWriter, Object, PdfError, SignatureField};
+//!
+//! fn sign(original: &[u8], cms_over: impl Fn(&[&[u8]]) -> Vec<u8>) -> Result<Vec<u8>, PdfError> {
+//!     let doc = Document::open(original)?;
+//!     let mut w = IncrementalWriter::new(&doc)?;
+//!     let mut sig = Dict::new();
+//!     sig.set("Type", Object::name("Sig"));
+//!     sig.set("Filter", Object::name("Adobe.PPKLite"));
+//!     sig.set("SubFilter", Object::name("ETSI.CAdES.detached"));
+//!     let value = Some(w.add_signature_dictionary(sig, 16_384)?);
+//!     let field = SignatureField { name: "Signature1", page: 0, rect: [0.0; 4], appearance: None, value };
+//!     w.add_signature_field(&field)?;
+//!     let mut update = w.finish()?;
+//!     let (a, b) = update.signed_parts().expect("the update has a placeholder");
+//!     let cms = cms_over(&[original, &update.bytes[a], &update.bytes[b]]);
+//!     update.embed_signature(&cms)?;
+//!     Ok([original, &update.bytes].concat())
+//! }
+//! ```
+//!
 //! # Byte ranges
 //! [`check_byte_range`] checks a signature dictionary's `/ByteRange` against the file and its
 //! own `/Contents` string.
