@@ -358,7 +358,7 @@ pub(crate) fn write_dict(d: &Dict, out: &mut Vec<u8>) {
 }
 
 /// Reals are written without exponent (§7.3.3 has none), with at most six decimals, which is
-/// finer than any device space unit.
+/// finer than any device space unit, and always with a decimal point so they read back as reals.
 fn write_real(r: f64, out: &mut Vec<u8>) {
     let r = if r.is_finite() { r } else { 0.0 };
     let mut s = format!("{r:.6}");
@@ -366,10 +366,10 @@ fn write_real(r: f64, out: &mut Vec<u8>) {
         s.pop();
     }
     if s.ends_with('.') {
-        s.pop();
+        s.push('0');
     }
-    if s == "-0" {
-        s = "0".to_string();
+    if s == "-0.0" {
+        s = "0.0".to_string();
     }
     out.extend_from_slice(s.as_bytes());
 }

@@ -555,3 +555,61 @@ mod tests {
         assert_eq!(parse(&o.to_bytes()), o);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn object() -> impl Strategy<Value = Object> {
+        let leaf = prop_oneof![
+            Just(Object::Null),
+            any::<bool>().prop_map(Object::Bool),
+            any::<i64>().prop_map(Object::Integer),
+            // Reals the writer can represent exactly: at most six decimals.
+            (-1_000_000i64..1_000_000, 1u32..4)
+                .prop_map(|(m, d)| Object::Real(m as f64 / 10f64.powi(d as i32))),
+            proptest::collection::vec(any::<u8>(), 0..12).prop_map(|b| Object::Name(Name(b))),
+            (proptest::collection::vec(any::<u8>(), 0..24), any::<bool>())
+                .prop_map(|(bytes, hex)| Object::String(PdfString { bytes, hex })),
+            (1u32..1000, 0u16..3).prop_map(|(n, g)| Object::Ref(ObjRef::new(n, g))),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Object::Array),
+                proptest::collection::btree_map(
+                    proptest::collection::vec(any::<u8>(), 1..6),
+                    inner,
+                    0..6
+                )
+                .prop_map(|m| {
+                    let mut d = Dict::new();
+                    for (k, v) in m {
+                        d.push_unique(Name(k), v);
+                    }
+                    Object::Dict(d)
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Whatever the writer produces, the parser reads back as the same object.
+        #[test]
+        fn write_then_parse_is_identity(o in object()) {
+            let bytes = o.to_bytes();
+            prop_assert_eq!(parse_direct(&bytes), Ok(o));
+        }
+
+        /// Arbitrary bytes never make the parser panic, and a partial window either parses or
+        /// asks for more, never misreads.
+        #[test]
+        fn arbitrary_bytes_do_not_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let full = parse_direct(&bytes);
+            let mut p = Parser::new(&bytes, false);
+            if let Ok(partial) = p.object(0) {
+                prop_assert_eq!(Ok(partial), full);
+            }
+        }
+    }
+}
