@@ -50,6 +50,15 @@ pub enum Diagnostic {
         /// Where the section ends.
         offset: u64,
     },
+    /// An offset (of a cross-reference section or an object) points at white space before
+    /// what it should point at exactly; readable, but only by skipping what the spec does not
+    /// allow there.
+    ImpreciseOffset {
+        /// The offset given.
+        declared: u64,
+        /// What it should point at.
+        what: &'static str,
+    },
     /// A newer section lies before the section it continues, outside of linearization: the
     /// revisions do not follow each other in the file.
     SectionBeforePrev {
@@ -99,6 +108,12 @@ impl fmt::Display for Diagnostic {
                 f,
                 "no startxref/%%EOF after the section ending at byte {offset}"
             ),
+            Diagnostic::ImpreciseOffset { declared, what } => {
+                write!(
+                    f,
+                    "offset {declared} points at white space before its {what}"
+                )
+            }
             Diagnostic::SectionBeforePrev { offset } => {
                 write!(
                     f,

@@ -9,7 +9,7 @@ use super::diagnostic::Diagnostic;
 use super::error::{PdfError, Result};
 use super::filter;
 use super::limits::*;
-use super::object::{Dict, ObjRef, Object, Stream, StreamData};
+use super::object::{is_whitespace, Dict, ObjRef, Object, Stream, StreamData};
 use super::parse::{PErr, Parser};
 use super::source::{read_window, ByteSource};
 use super::xref::{self, TableParse, XrefEntry, XrefKind, XrefSection};
@@ -455,7 +455,13 @@ impl<S: ByteSource> Document<S> {
                 });
             }
             let budget = MAX_XREF_ENTRIES_TOTAL.saturating_sub(total);
-            let mut section = self.read_section(offset, budget)?;
+            let (mut section, imprecise) = self.read_section(offset, budget)?;
+            if imprecise {
+                self.note(Diagnostic::ImpreciseOffset {
+                    declared: offset,
+                    what: "cross-reference section",
+                });
+            }
             if let Some(stm) = section.trailer.get("XRefStm") {
                 let stm =
                     stm.as_int()
@@ -468,7 +474,13 @@ impl<S: ByteSource> Document<S> {
                     return Err(PdfError::XrefLoop(stm));
                 }
                 let budget = budget.saturating_sub(section.entries.len());
-                let extra = self.read_section(stm, budget)?;
+                let (extra, imprecise) = self.read_section(stm, budget)?;
+                if imprecise {
+                    self.note(Diagnostic::ImpreciseOffset {
+                        declared: stm,
+                        what: "cross-reference stream",
+                    });
+                }
                 if extra.kind != XrefKind::Stream {
                     return Err(PdfError::BadXref {
                         offset: stm,
@@ -508,7 +520,18 @@ impl<S: ByteSource> Document<S> {
         Ok(())
     }
 
-    fn read_section(&self, offset: u64, budget: usize) -> Result<XrefSection> {
+    /// Reads the section that `declared` (a `startxref`, `/Prev` or `/XRefStm` value) points
+    /// at. White space before it is tolerated but reported by the `bool` (a lenient reader's
+    /// repair, so the caller records a diagnostic); the section keeps its declared offset.
+    fn read_section(&self, declared: u64, budget: usize) -> Result<(XrefSection, bool)> {
+        let probe = read_window(&self.src, declared, 64)?;
+        let lead = probe.iter().take_while(|b| is_whitespace(**b)).count();
+        let mut section = self.read_section_at(declared + lead as u64, budget)?;
+        section.offset = declared;
+        Ok((section, lead > 0))
+    }
+
+    fn read_section_at(&self, offset: u64, budget: usize) -> Result<XrefSection> {
         let probe = read_window(&self.src, offset, 16)?;
         if probe.starts_with(b"xref") {
             let mut window = INITIAL_OBJECT_WINDOW;
@@ -762,6 +785,11 @@ impl<S: ByteSource> Document<S> {
             };
             if !ok {
                 bad.push(Diagnostic::XrefEntryMismatch { num, gen, offset });
+            } else if !buf.first().is_some_and(u8::is_ascii_digit) {
+                bad.push(Diagnostic::ImpreciseOffset {
+                    declared: offset,
+                    what: "object",
+                });
             }
         }
         for d in bad {
