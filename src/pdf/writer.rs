@@ -151,6 +151,16 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
         })
     }
 
+    /// The catalog's reference, for updates that add catalog entries (`/Perms` of a
+    /// certification signature, `/DSS`): read it with [`current`](Self::current), change it,
+    /// and [`replace_object`](Self::replace_object) it.
+    pub fn catalog_ref(&self) -> Result<ObjRef> {
+        self.doc
+            .trailer()
+            .get_ref("Root")
+            .ok_or_else(|| PdfError::Structure("newest trailer has no /Root reference".into()))
+    }
+
     fn allocate(&mut self) -> ObjRef {
         let r = ObjRef::new(self.next_num, 0);
         self.next_num += 1;
@@ -241,11 +251,7 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
                 pages.len()
             ))
         })?;
-        let root = self
-            .doc
-            .trailer()
-            .get_ref("Root")
-            .ok_or_else(|| PdfError::Structure("trailer has no /Root".into()))?;
+        let root = self.catalog_ref()?;
         let mut catalog = self.current_dict(root, "the catalog")?;
 
         let mut widget = Dict::new();
