@@ -6,10 +6,18 @@
 
 pub mod checkpoint;
 pub mod cosignature;
+pub mod entry;
 pub mod error;
 pub mod merkle;
 pub mod note;
 pub mod tile;
+pub mod tlog_proof;
 
+pub use checkpoint::{Checkpoint, SignedCheckpoint};
+pub use cosignature::{CosignatureSigner, CosignatureVerifier};
+pub use entry::{Entry, EntryKind};
 pub use error::LedgerError;
-pub use merkle::{Hash, HashReader, ProofVerdict};
+pub use merkle::{Hash, HashReader, MemoryHashStore, ProofVerdict};
+pub use note::{Ed25519Signer, Ed25519Verifier, Note, NoteReport, NoteVerifier};
+pub use tile::{Tile, TileHashReader, TilePath};
+pub use tlog_proof::{TlogProof, TlogProofReport};
