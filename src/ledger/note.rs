@@ -317,10 +317,9 @@ pub trait NoteVerifier {
 /// Splits a key string `<name>+<hex key ID>+<base64 key>` and checks the name and that the
 /// key ID is 8 hex digits.
 pub(crate) fn split_key_string(s: &str) -> Result<(&str, KeyId, Vec<u8>), LedgerError> {
-    let mut parts = s.split('+');
-    let (Some(name), Some(id_hex), Some(b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    // The base64 key may itself contain '+'; names and key IDs cannot.
+    let mut parts = s.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(LedgerError::Key(
             "key must be <name>+<hex key ID>+<base64 key>".into(),
         ));
