@@ -90,12 +90,12 @@ impl NoteSignature {
     }
 }
 
-/// Checks note text: valid UTF-8 (guaranteed by `&str`), non-empty, ending in a newline, with
-/// no control characters other than newline, within [`MAX_NOTE_SIZE`].
+/// Checks note text: valid UTF-8 (guaranteed by `&str`), ending in a newline, holding more than
+/// newlines, with no control characters other than newline, within [`MAX_NOTE_SIZE`].
 pub fn check_note_text(text: &str) -> Result<(), LedgerError> {
-    if text.is_empty() || !text.ends_with('\n') {
+    if !text.ends_with('\n') || text.bytes().all(|b| b == b'\n') {
         return Err(LedgerError::Note(
-            "text must be non-empty and end in a newline".into(),
+            "text must end in a newline and hold more than newlines".into(),
         ));
     }
     if text.len() > MAX_NOTE_SIZE {
