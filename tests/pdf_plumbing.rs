@@ -199,7 +199,14 @@ fn round_trip(dir: &Path, name: &str, original: &[u8], expect_kind: XrefKind) {
     );
 
     // A fake signature goes in place without changing the length or the byte range.
+    update.embed_signature(&[0xab; 100]).unwrap();
     update.embed_signature(&[0x30, 0x82, 0x01, 0x00]).unwrap();
+    let start = (ph.contents_start - update.base_len) as usize;
+    let hex = &update.bytes[start + 1..start + 1 + 2 * 8192];
+    assert!(
+        hex.starts_with(b"30820100") && hex[8..].iter().all(|&b| b == b'0'),
+        "{name}: placeholder not cleared"
+    );
     let bytes_signed = [original, &update.bytes].concat();
     assert_eq!(bytes_signed.len(), bytes.len());
     assert!(
