@@ -19,9 +19,9 @@ use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
 use openssl::x509::extension::{
-    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
 };
-use openssl::x509::{X509Builder, X509NameBuilder, X509};
+use openssl::x509::{X509Builder, X509Extension, X509NameBuilder, X509};
 
 const CONTENT: &[u8] =
     b"%PDF-1.7 byte ranges of a decision, Quy\xe1\xba\xbft \xc4\x91\xe1\xbb\x8bnh";
@@ -42,6 +42,7 @@ fn certificate(
     cn: &str,
     serial: u32,
     issuer: Option<(&X509, &PKey<Private>)>,
+    extra: Vec<X509Extension>,
 ) -> X509 {
     let mut name = X509NameBuilder::new().unwrap();
     name.append_entry_by_text("C", "VN").unwrap();
@@ -94,6 +95,9 @@ fn certificate(
             .unwrap();
         b.append_extension(aki).unwrap();
     }
+    for ext in extra {
+        b.append_extension(ext).unwrap();
+    }
     let signing_key = issuer.map_or(key, |(_, k)| k);
     b.sign(signing_key, MessageDigest::sha256()).unwrap();
     b.build()
@@ -107,12 +111,22 @@ struct Pki {
 impl Pki {
     fn new() -> Self {
         let root_key = rsa_key();
-        let root = certificate(&root_key, "Kyso Test Root CA", 1, None);
+        let root = certificate(&root_key, "Kyso Test Root CA", 1, None, vec![]);
         Pki { root, root_key }
     }
 
     fn issue(&self, key: &PKey<Private>, cn: &str, serial: u32) -> X509 {
-        certificate(key, cn, serial, Some((&self.root, &self.root_key)))
+        certificate(key, cn, serial, Some((&self.root, &self.root_key)), vec![])
+    }
+
+    fn issue_with(
+        &self,
+        key: &PKey<Private>,
+        cn: &str,
+        serial: u32,
+        extra: Vec<X509Extension>,
+    ) -> X509 {
+        certificate(key, cn, serial, Some((&self.root, &self.root_key)), extra)
     }
 }
 
@@ -701,4 +715,253 @@ fn hostile_input_is_rejected_cleanly() {
             }
         }
     }
+}
+
+// ---- RFC 3161 time-stamp tokens ----
+
+struct Tsa {
+    dir: tempfile::TempDir,
+    pki: Pki,
+    cert: X509,
+    key: PKey<Private>,
+}
+
+impl Tsa {
+    fn new() -> Self {
+        let pki = Pki::new();
+        let key = rsa_key();
+        let eku = ExtendedKeyUsage::new()
+            .critical()
+            .time_stamping()
+            .build()
+            .unwrap();
+        let cert = pki.issue_with(&key, "Kyso Test TSA", 9000, vec![eku]);
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "tsa.pem", &cert.to_pem().unwrap());
+        write(
+            dir.path(),
+            "tsakey.pem",
+            &key.private_key_to_pem_pkcs8().unwrap(),
+        );
+        write(dir.path(), "root.pem", &pki.root.to_pem().unwrap());
+        Tsa {
+            dir,
+            pki,
+            cert,
+            key,
+        }
+    }
+
+    /// An `openssl ts -reply` configuration; `ess_alg` sha1 gives signingCertificate (v1),
+    /// sha256 signingCertificateV2.
+    fn config(&self, ess_alg: &str) -> String {
+        let d = self.dir.path().to_str().unwrap();
+        let text = format!(
+            "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = {d}/serial\ncrypto_device = builtin\n\
+             signer_cert = {d}/tsa.pem\nsigner_key = {d}/tsakey.pem\ncerts = {d}/root.pem\n\
+             signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256, sha384, sha512\n\
+             accuracy = secs:1\nordering = yes\ntsa_name = yes\ness_cert_id_alg = {ess_alg}\n"
+        );
+        write(self.dir.path(), "ts.cnf", text.as_bytes())
+    }
+
+    /// `openssl ts -reply` to the DER request `query`.
+    fn reply(&self, query: &[u8], ess_alg: &str) -> Vec<u8> {
+        let cnf = self.config(ess_alg);
+        let q = write(self.dir.path(), "req.tsq", query);
+        let out = self.dir.path().join("resp.tsr");
+        let (ok, text) = run(Command::new("openssl")
+            .args(["ts", "-reply", "-config", &cnf, "-queryfile", &q, "-out"])
+            .arg(&out));
+        assert!(ok, "{text}");
+        std::fs::read(out).unwrap()
+    }
+}
+
+#[test]
+fn openssl_timestamp_tokens_verify_with_kyso() {
+    if !common::have_tool("openssl") {
+        return;
+    }
+    let tsa = Tsa::new();
+    let data = b"signature value being time-stamped";
+    let before = time::OffsetDateTime::now_utc() - time::Duration::seconds(120);
+    for (alg, ess_alg, ess) in [
+        (DigestAlgorithm::Sha256, "sha256", EssStatus::V2Match),
+        (DigestAlgorithm::Sha512, "sha1", EssStatus::V1Match),
+    ] {
+        let nonce = [0x9Au8, 1, 2, 3, 4, 5, 6, 7];
+        let request =
+            cms::timestamp_request(alg, &alg.digest(data).unwrap(), Some(&nonce), true).unwrap();
+        let response = tsa.reply(&request, ess_alg);
+        let token = cms::token_from_response(&response).unwrap();
+        let report = cms::verify_timestamp(&token, data, Some(&nonce)).unwrap();
+        assert!(
+            report.is_valid(),
+            "{:?} {:?}",
+            report.problems,
+            report.cms.signers[0].problems
+        );
+        assert!(report.imprint_ok && report.tsa_certificate_ok);
+        assert_eq!(report.nonce_ok, Some(true));
+        assert_eq!(report.info.imprint_algorithm, Some(alg));
+        assert_eq!(report.info.policy, "1.2.3.4.1");
+        assert!(report.info.ordering);
+        assert!(
+            report.info.gen_time >= before
+                && report.info.gen_time
+                    <= time::OffsetDateTime::now_utc() + time::Duration::seconds(5)
+        );
+        let signer = &report.cms.signers[0];
+        assert_eq!(signer.ess, ess);
+        assert_eq!(
+            signer.signer_certificate.as_deref(),
+            Some(&tsa.cert.to_der().unwrap()[..])
+        );
+        assert!(report
+            .cms
+            .certificates
+            .contains(&tsa.pki.root.to_der().unwrap()));
+
+        // Another message: imprint mismatch. Another nonce: nonce mismatch.
+        let other = cms::verify_timestamp(&token, b"another signature", Some(&nonce)).unwrap();
+        assert!(!other.is_valid() && !other.imprint_ok);
+        assert!(other
+            .problems
+            .contains(&cms::TimestampProblem::ImprintMismatch));
+        let replay = cms::verify_timestamp(&token, data, Some(&[1, 2, 3])).unwrap();
+        assert!(!replay.is_valid());
+        assert_eq!(replay.nonce_ok, Some(false));
+        assert!(replay
+            .problems
+            .contains(&cms::TimestampProblem::NonceMismatch));
+        // The token is a CMS signature too: kyso's verifier sees it intact over its TSTInfo.
+        let parsed = SignedData::parse(&token).unwrap();
+        assert!(parsed.content.is_some());
+
+        // A token put into a kyso signature as signature time-stamp comes back out.
+        let key = ec_key();
+        let cert = tsa.pki.issue(&key, "Signer", 9100);
+        let cert_der = cert.to_der().unwrap();
+        let prepared = cms::prepare(&cms::SignRequest {
+            content_digest: sha256(CONTENT),
+            signer_certificate: &cert_der,
+            chain: &[],
+            algorithm: SignatureAlgorithm::EcdsaP256Sha256,
+        })
+        .unwrap();
+        let signature = PKeySigner::new(key, SignatureAlgorithm::EcdsaP256Sha256)
+            .unwrap()
+            .sign(prepared.signed_attributes_der())
+            .unwrap();
+        let sig_request =
+            cms::timestamp_request(DigestAlgorithm::Sha256, &sha256(&signature), None, true)
+                .unwrap();
+        let sig_token = cms::token_from_response(&tsa.reply(&sig_request, ess_alg)).unwrap();
+        let signed = prepared.assemble(&signature, Some(&sig_token)).unwrap();
+        let report = cms::verify_detached_content(&signed, CONTENT).unwrap();
+        assert!(report.is_intact());
+        let s = &report.signers[0];
+        assert_eq!(s.signature_timestamps, vec![sig_token.clone()]);
+        let ts =
+            cms::verify_timestamp(&s.signature_timestamps[0], &s.signature_value, None).unwrap();
+        assert!(ts.is_valid(), "{:?}", ts.problems);
+        assert_eq!(ts.nonce_ok, None);
+    }
+}
+
+#[test]
+fn timestamp_request_rejected_by_tsa() {
+    if !common::have_tool("openssl") {
+        return;
+    }
+    let tsa = Tsa::new();
+    // SHA-1 is not among the TSA's accepted digests.
+    let request = cms::timestamp_request(DigestAlgorithm::Sha1, &[0u8; 20], None, false).unwrap();
+    let response = tsa.reply(&request, "sha256");
+    assert!(matches!(
+        cms::token_from_response(&response),
+        Err(cms::CmsError::TimestampRejected { status: 2, .. })
+    ));
+}
+
+/// TSA certificates whose extended key usage is not critical or absent: `openssl ts -reply`
+/// refuses to sign with them, so the token is made with `openssl cms -sign` over a genuine
+/// TSTInfo.
+#[test]
+fn timestamp_from_unfit_tsa_certificate_is_rejected() {
+    if !common::have_tool("openssl") {
+        return;
+    }
+    let tsa = Tsa::new();
+    let data = b"time-stamped";
+    let request =
+        cms::timestamp_request(DigestAlgorithm::Sha256, &sha256(data), None, true).unwrap();
+    let token = cms::token_from_response(&tsa.reply(&request, "sha256")).unwrap();
+    let tst_info = SignedData::parse(&token).unwrap().content.unwrap();
+    let tst = write(tsa.dir.path(), "tstinfo.der", &tst_info);
+    let non_critical = ExtendedKeyUsage::new().time_stamping().build().unwrap();
+    let cases = [
+        (
+            vec![non_critical],
+            cms::TimestampProblem::TsaKeyUsageNotCritical,
+        ),
+        (vec![], cms::TimestampProblem::TsaNotForTimeStamping),
+    ];
+    for (i, (extensions, expected)) in cases.into_iter().enumerate() {
+        let cert = tsa
+            .pki
+            .issue_with(&tsa.key, "Unfit TSA", 9200 + i as u32, extensions);
+        let cert_pem = write(tsa.dir.path(), "unfit.pem", &cert.to_pem().unwrap());
+        let key_pem = write(
+            tsa.dir.path(),
+            "unfitkey.pem",
+            &tsa.key.private_key_to_pem_pkcs8().unwrap(),
+        );
+        let out = tsa.dir.path().join("unfit.der");
+        let (ok, text) = run(Command::new("openssl")
+            .args([
+                "cms",
+                "-sign",
+                "-binary",
+                "-nodetach",
+                "-cades",
+                "-outform",
+                "DER",
+            ])
+            .args([
+                "-econtent_type",
+                "1.2.840.113549.1.9.16.1.4",
+                "-md",
+                "sha256",
+            ])
+            .args([
+                "-in", &tst, "-signer", &cert_pem, "-inkey", &key_pem, "-out",
+            ])
+            .arg(&out));
+        assert!(ok, "{text}");
+        let forged = std::fs::read(&out).unwrap();
+        let report = cms::verify_timestamp(&forged, data, None).unwrap();
+        assert!(
+            report.cms.signers[0].is_intact(),
+            "{:?}",
+            report.cms.signers[0].problems
+        );
+        assert!(report.imprint_ok);
+        assert!(!report.tsa_certificate_ok && !report.is_valid());
+        assert_eq!(report.problems, vec![expected]);
+    }
+    // A plain CMS signature is not a time-stamp token.
+    let key = rsa_key();
+    let cert = tsa.pki.issue(&key, "Signer", 9300);
+    let plain = sign(
+        CONTENT,
+        &cert,
+        &PKeySigner::with_default_algorithm(key).unwrap(),
+        &tsa.pki,
+    );
+    assert_eq!(
+        cms::verify_timestamp(&plain, CONTENT, None).unwrap_err(),
+        cms::CmsError::NotTimestampToken
+    );
 }

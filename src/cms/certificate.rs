@@ -15,7 +15,23 @@ pub struct CertificateId {
     pub serial: Vec<u8>,
     /// The subjectKeyIdentifier extension's key identifier, when present.
     pub subject_key_id: Option<Vec<u8>>,
+    /// The extendedKeyUsage extension, when present.
+    pub ext_key_usage: Option<ExtKeyUsage>,
 }
+
+/// The extendedKeyUsage extension (RFC 5280 §4.2.1.12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtKeyUsage {
+    pub critical: bool,
+    /// OID content octets of each KeyPurposeId.
+    pub purposes: Vec<Vec<u8>>,
+}
+
+/// Most extensions read from one certificate; real certificates carry about ten.
+pub const MAX_EXTENSIONS: usize = 64;
+
+/// Most key purposes read from one extendedKeyUsage extension.
+pub const MAX_KEY_PURPOSES: usize = 32;
 
 impl CertificateId {
     /// Reads the identifying fields of a DER certificate.
@@ -37,16 +53,17 @@ impl CertificateId {
         t.read_tag(tag::SEQUENCE).map_err(bad)?; // subjectPublicKeyInfo
         t.read_optional(tag::ctx_prim(1)).map_err(bad)?;
         t.read_optional(tag::ctx_prim(2)).map_err(bad)?;
-        let subject_key_id = match t.read_optional(tag::ctx_cons(3)).map_err(bad)? {
-            Some(ext) => find_subject_key_id(&mut ext.children().map_err(bad)?).map_err(bad)?,
-            None => None,
-        };
-        Ok(CertificateId {
+        let mut id = CertificateId {
             der: der.to_vec(),
             issuer,
             serial,
-            subject_key_id,
-        })
+            subject_key_id: None,
+            ext_key_usage: None,
+        };
+        if let Some(ext) = t.read_optional(tag::ctx_cons(3)).map_err(bad)? {
+            read_extensions(&mut ext.children().map_err(bad)?, &mut id).map_err(bad)?;
+        }
+        Ok(id)
     }
 
     /// DER IssuerAndSerialNumber (RFC 5652 §10.2.4) naming this certificate.
@@ -55,19 +72,44 @@ impl CertificateId {
     }
 }
 
-fn find_subject_key_id(explicit: &mut Reader<'_>) -> Result<Option<Vec<u8>>, CmsError> {
+fn read_extensions(explicit: &mut Reader<'_>, id: &mut CertificateId) -> Result<(), CmsError> {
     let extensions = explicit.read_tag(tag::SEQUENCE)?;
     let mut list = extensions.children()?;
+    let mut count = 0usize;
     while !list.is_empty() {
+        count += 1;
+        if count > MAX_EXTENSIONS {
+            return Err(CmsError::TooMany {
+                what: "certificate extensions",
+                max: MAX_EXTENSIONS,
+            });
+        }
         let ext = list.read_tag(tag::SEQUENCE)?;
         let mut e = ext.children()?;
-        let id = e.read_tag(tag::OID)?;
-        e.read_optional(tag::BOOLEAN)?;
+        let ext_id = e.read_tag(tag::OID)?;
+        let critical = match e.read_optional(tag::BOOLEAN)? {
+            Some(b) => b.content.first().is_some_and(|&v| v != 0),
+            None => false,
+        };
         let value = e.read_tag(tag::OCTET_STRING)?;
-        if id.content == oid::SUBJECT_KEY_IDENTIFIER {
+        if ext_id.content == oid::SUBJECT_KEY_IDENTIFIER {
             let key_id = Reader::new(value.content).read_tag(tag::OCTET_STRING)?;
-            return Ok(Some(key_id.content.to_vec()));
+            id.subject_key_id = Some(key_id.content.to_vec());
+        } else if ext_id.content == oid::EXT_KEY_USAGE {
+            let seq = Reader::new(value.content).read_tag(tag::SEQUENCE)?;
+            let mut p = seq.children()?;
+            let mut purposes = Vec::new();
+            while !p.is_empty() {
+                if purposes.len() >= MAX_KEY_PURPOSES {
+                    return Err(CmsError::TooMany {
+                        what: "key purposes",
+                        max: MAX_KEY_PURPOSES,
+                    });
+                }
+                purposes.push(p.read_tag(tag::OID)?.content.to_vec());
+            }
+            id.ext_key_usage = Some(ExtKeyUsage { critical, purposes });
         }
     }
-    Ok(None)
+    Ok(())
 }

@@ -7,7 +7,8 @@
 //! or [`sign_detached`] in one call. Verifying: [`SignedData::parse`] then
 //! [`SignedData::verify`] with the content digest, giving a [`CmsReport`]; the signer's chain is
 //! then validated by `pki` from [`SignerReport::signer_certificate`] and
-//! [`CmsReport::certificates`].
+//! [`CmsReport::certificates`]. RFC 3161 time-stamp tokens: [`timestamp_request`],
+//! [`token_from_response`], [`verify_timestamp`].
 
 mod algorithm;
 mod asn1;
@@ -17,6 +18,7 @@ mod certificate;
 mod oid;
 mod parse;
 mod signer;
+mod timestamp;
 mod verify;
 
 pub use algorithm::{
@@ -25,12 +27,16 @@ pub use algorithm::{
 pub use asn1::MAX_NESTING;
 pub use attributes::{Attribute, EssStatus, MAX_ATTRIBUTES, MAX_ATTRIBUTE_VALUES};
 pub use build::{prepare, sign_detached, PreparedSignature, SignRequest};
-pub use certificate::CertificateId;
+pub use certificate::{CertificateId, ExtKeyUsage, MAX_EXTENSIONS, MAX_KEY_PURPOSES};
 pub use parse::{
     SignedAttributes, SignedData, SignerId, SignerInfo, MAX_CERTIFICATES, MAX_CMS_SIZE, MAX_CRLS,
     MAX_DIGEST_ALGORITHMS, MAX_SIGNER_INFOS,
 };
 pub use signer::{PKeySigner, RawSigner, MIN_RSA_BITS};
+pub use timestamp::{
+    request_nonce, timestamp_request, token_from_response, verify_timestamp,
+    verify_timestamp_digest, TimestampProblem, TimestampReport, TstInfo, MAX_NONCE_LEN,
+};
 pub use verify::{
     verify_detached, verify_detached_content, CmsReport, ContentDigest, Problem, SignerReport,
 };
@@ -62,6 +68,14 @@ pub enum CmsError {
     Signing(String),
     #[error("cryptographic library error: {0}")]
     Crypto(String),
+    #[error(
+        "not an RFC 3161 time-stamp token (eContentType is not id-ct-TSTInfo, RFC 3161 §2.4.2)"
+    )]
+    NotTimestampToken,
+    #[error(
+        "the time-stamp authority refused the request: status {status} {text} (RFC 3161 §2.4.2)"
+    )]
+    TimestampRejected { status: u64, text: String },
     #[error("no content digest was supplied for {0}, which the signature uses")]
     DigestNotSupplied(DigestAlgorithm),
 }

@@ -61,6 +61,14 @@ pub const EC_PUBLIC_KEY: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
 
 /// id-ce-subjectKeyIdentifier, RFC 5280 §4.2.1.2: 2.5.29.14.
 pub const SUBJECT_KEY_IDENTIFIER: &[u8] = &[0x55, 0x1D, 0x0E];
+/// id-ce-extKeyUsage, RFC 5280 §4.2.1.12: 2.5.29.37.
+pub const EXT_KEY_USAGE: &[u8] = &[0x55, 0x1D, 0x25];
+/// id-kp-timeStamping, RFC 5280 §4.2.1.12: 1.3.6.1.5.5.7.3.8.
+pub const KP_TIME_STAMPING: &[u8] = &[0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
+/// id-ct-TSTInfo, RFC 3161 §2.4.2: 1.2.840.113549.1.9.16.1.4.
+pub const TST_INFO: &[u8] = &[
+    0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x04,
+];
 
 /// The dotted-decimal form of an OID's content octets, for reports; malformed encodings are
 /// shown in hexadecimal.
@@ -130,6 +138,9 @@ mod tests {
             (ECDSA_WITH_SHA384, "1.2.840.10045.4.3.3"),
             (ECDSA_WITH_SHA512, "1.2.840.10045.4.3.4"),
             (EC_PUBLIC_KEY, "1.2.840.10045.2.1"),
+            (EXT_KEY_USAGE, "2.5.29.37"),
+            (KP_TIME_STAMPING, "1.3.6.1.5.5.7.3.8"),
+            (TST_INFO, "1.2.840.113549.1.9.16.1.4"),
             (SUBJECT_KEY_IDENTIFIER, "2.5.29.14"),
         ];
         for (bytes, text) in cases {

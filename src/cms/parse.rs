@@ -33,8 +33,9 @@ pub struct SignedData {
     pub digest_algorithms: Vec<AlgorithmId>,
     /// OID content octets of eContentType.
     pub content_type: Vec<u8>,
-    /// Whether eContent is present (then the signature is not detached).
-    pub has_content: bool,
+    /// eContent, when present (then the signature is not detached): the octets of the OCTET
+    /// STRING, chunks of a BER constructed one joined.
+    pub content: Option<Vec<u8>>,
     /// DER of each X.509 certificate in `certificates` (other certificate formats are skipped).
     pub certificates: Vec<Vec<u8>>,
     /// Encoding of each CertificateList in `crls` (other revocation formats are skipped).
@@ -136,7 +137,17 @@ fn parse_signed_data(sd: &Tlv<'_>) -> Result<SignedData, CmsError> {
     let encap = r.read_tag(tag::SEQUENCE)?;
     let mut e = encap.children()?;
     let content_type = e.read_tag(tag::OID)?.content.to_vec();
-    let has_content = e.read_optional(tag::ctx_cons(0))?.is_some();
+    let content = match e.read_optional(tag::ctx_cons(0))? {
+        Some(explicit) => {
+            let mut inner = explicit.children()?;
+            let octets = inner.read()?;
+            inner.finish()?;
+            let mut out = Vec::new();
+            octet_string(&octets, &mut out)?;
+            Some(out)
+        }
+        None => None,
+    };
     e.finish()?;
     let mut certificates = Vec::new();
     if let Some(set) = r.read_optional(tag::ctx_cons(0))? {
@@ -167,11 +178,29 @@ fn parse_signed_data(sd: &Tlv<'_>) -> Result<SignedData, CmsError> {
         version,
         digest_algorithms,
         content_type,
-        has_content,
+        content,
         certificates,
         crls,
         signer_infos,
     })
+}
+
+/// Appends the octets of an OCTET STRING, primitive or BER constructed (X.690 §8.7.3).
+fn octet_string(tlv: &Tlv<'_>, out: &mut Vec<u8>) -> Result<(), CmsError> {
+    match tlv.tag {
+        tag::OCTET_STRING => {
+            out.extend_from_slice(tlv.content);
+            Ok(())
+        }
+        t if t == tag::OCTET_STRING | 0x20 => {
+            let mut chunks = tlv.children()?;
+            while !chunks.is_empty() {
+                octet_string(&chunks.read()?, out)?;
+            }
+            Ok(())
+        }
+        _ => Err(CmsError::Malformed("eContent is not an OCTET STRING")),
+    }
 }
 
 /// Reads the children of `tlv` with `item`, failing once more than `max` are present.

@@ -186,12 +186,39 @@ impl SignedData {
     /// signature needs (see [`Self::required_digests`]) was not supplied.
     pub fn verify(&self, digests: &[ContentDigest]) -> Result<CmsReport, CmsError> {
         let mut problems = Vec::new();
-        if self.has_content {
+        if self.content.is_some() {
             problems.push(Problem::NotDetached);
         }
         if self.content_type != oid::DATA {
             problems.push(Problem::ContentTypeNotData(oid::dotted(&self.content_type)));
         }
+        self.verify_signers(digests, problems)
+    }
+
+    /// Verifies every SignerInfo over the encapsulated content (an RFC 3161 token's TSTInfo).
+    /// `None` when there is no eContent.
+    pub(crate) fn verify_encapsulated(&self) -> Result<Option<CmsReport>, CmsError> {
+        let Some(content) = &self.content else {
+            return Ok(None);
+        };
+        let digests = self
+            .required_digests()
+            .into_iter()
+            .map(|algorithm| {
+                Ok(ContentDigest {
+                    algorithm,
+                    value: algorithm.digest(content)?,
+                })
+            })
+            .collect::<Result<Vec<_>, CmsError>>()?;
+        self.verify_signers(&digests, Vec::new()).map(Some)
+    }
+
+    fn verify_signers(
+        &self,
+        digests: &[ContentDigest],
+        mut problems: Vec<Problem>,
+    ) -> Result<CmsReport, CmsError> {
         match self.signer_infos.len() {
             0 => problems.push(Problem::NoSignerInfo),
             1 => {}
