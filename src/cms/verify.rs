@@ -132,6 +132,8 @@ pub struct SignerReport {
     pub signature_timestamps: Vec<Vec<u8>>,
     /// The signature value, which a signature timestamp's message imprint covers.
     pub signature_value: Vec<u8>,
+    /// Everything found, including findings that leave the signature intact but that a policy
+    /// may reject (no signed attributes, non-DER signed attributes, malformed signing-time).
     pub problems: Vec<Problem>,
 }
 
