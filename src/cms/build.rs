@@ -33,7 +33,7 @@ pub struct SignRequest<'a> {
 #[derive(Debug, Clone)]
 pub struct PreparedSignature {
     algorithm: SignatureAlgorithm,
-    signed_attributes: Vec<u8>,
+    pub(super) signed_attributes: Vec<u8>,
     signer_id: Vec<u8>,
     certificates: Vec<Vec<u8>>,
 }

@@ -485,3 +485,74 @@ fn check_signature(
     };
     attempt().unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::nid::Nid;
+    use openssl::x509::{X509Builder, X509NameBuilder};
+
+    use super::super::asn1::{self, tag};
+    use super::super::{prepare, PKeySigner, RawSigner, SignRequest, SignatureAlgorithm};
+    use super::*;
+
+    /// A signer that sorted its signed attributes wrongly and signed that encoding: the
+    /// signature holds over the received bytes only, which is reported.
+    #[test]
+    fn non_der_signed_attributes_are_reported() {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "unsorted").unwrap();
+        let name = name.build();
+        let mut b = X509Builder::new().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        let serial = openssl::bn::BigNum::from_u32(7).unwrap();
+        b.set_serial_number(&serial.to_asn1_integer().unwrap())
+            .unwrap();
+        b.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        let cert = b.build().to_der().unwrap();
+        let content = b"content";
+        let digest: [u8; 32] = DigestAlgorithm::Sha256
+            .digest(content)
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let mut prepared = prepare(&SignRequest {
+            content_digest: digest,
+            signer_certificate: &cert,
+            chain: &[],
+            algorithm: SignatureAlgorithm::EcdsaP256Sha256,
+        })
+        .unwrap();
+        // Reverse the sorted attributes: still a SET, no longer DER.
+        let set = asn1::read_top_level(prepared.signed_attributes_der()).unwrap();
+        let mut r = set.children().unwrap();
+        let mut attrs = Vec::new();
+        while !r.is_empty() {
+            attrs.push(r.read().unwrap().raw.to_vec());
+        }
+        attrs.reverse();
+        prepared.signed_attributes = asn1::der(tag::SET, &attrs.concat());
+        let signer = PKeySigner::new(key, SignatureAlgorithm::EcdsaP256Sha256).unwrap();
+        let signature = signer.sign(prepared.signed_attributes_der()).unwrap();
+        let der = prepared.assemble(&signature, None).unwrap();
+        let report = verify_detached_content(&der, content).unwrap();
+        let s = &report.signers[0];
+        assert!(
+            s.signature_ok && s.digest_ok && s.is_intact(),
+            "{:?}",
+            s.problems
+        );
+        assert!(s.problems.contains(&Problem::SignedAttributesNotDer));
+        assert_eq!(s.ess, EssStatus::V2Match);
+    }
+}
