@@ -805,6 +805,8 @@ fn openssl_timestamp_tokens_verify_with_kyso() {
         assert!(report.imprint_ok && report.tsa_certificate_ok);
         assert_eq!(report.nonce_ok, Some(true));
         assert_eq!(report.info.imprint_algorithm, Some(alg));
+        assert_eq!(cms::read_tst_info(&token).unwrap(), report.info);
+        assert_eq!(report.info.nonce.as_deref(), Some(&nonce[..]));
         assert_eq!(report.info.policy, "1.2.3.4.1");
         assert!(report.info.ordering);
         assert!(

@@ -34,7 +34,7 @@ pub use parse::{
 };
 pub use signer::{PKeySigner, RawSigner, MIN_RSA_BITS};
 pub use timestamp::{
-    request_nonce, timestamp_request, token_from_response, verify_timestamp,
+    read_tst_info, request_nonce, timestamp_request, token_from_response, verify_timestamp,
     verify_timestamp_digest, TimestampProblem, TimestampReport, TstInfo, MAX_NONCE_LEN,
 };
 pub use verify::{

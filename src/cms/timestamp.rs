@@ -250,15 +250,7 @@ pub fn verify_timestamp_digest(
     digests: &[ContentDigest],
     expected_nonce: Option<&[u8]>,
 ) -> Result<TimestampReport, CmsError> {
-    let signed = SignedData::parse(token)?;
-    if signed.content_type != oid::TST_INFO {
-        return Err(CmsError::NotTimestampToken);
-    }
-    let tst_der = signed
-        .content
-        .as_deref()
-        .ok_or(CmsError::NotTimestampToken)?;
-    let info = TstInfo::parse(tst_der)?;
+    let (signed, info) = parse_token(token)?;
     let cms = signed
         .verify_encapsulated()?
         .ok_or(CmsError::NotTimestampToken)?;
@@ -311,6 +303,25 @@ pub fn verify_timestamp_digest(
         tsa_certificate_ok,
         problems,
     })
+}
+
+/// The TSTInfo of a token without verifying it: a caller that streams the time-stamped data
+/// (a document time-stamp's byte ranges) learns from it which digest to compute.
+pub fn read_tst_info(token: &[u8]) -> Result<TstInfo, CmsError> {
+    parse_token(token).map(|(_, info)| info)
+}
+
+fn parse_token(token: &[u8]) -> Result<(SignedData, TstInfo), CmsError> {
+    let signed = SignedData::parse(token)?;
+    if signed.content_type != oid::TST_INFO {
+        return Err(CmsError::NotTimestampToken);
+    }
+    let tst_der = signed
+        .content
+        .as_deref()
+        .ok_or(CmsError::NotTimestampToken)?;
+    let info = TstInfo::parse(tst_der)?;
+    Ok((signed, info))
 }
 
 /// Reads the nonce back from a request built by [`timestamp_request`] (for tests and logs).
