@@ -967,3 +967,146 @@ fn timestamp_from_unfit_tsa_certificate_is_rejected() {
         cms::CmsError::NotTimestampToken
     );
 }
+
+/// kyso as the time-stamp authority: `openssl ts -verify` accepts its responses (RSA and ECDSA
+/// TSA keys), and refuses them for other data; unsupported requests get RFC 3161 rejections.
+#[test]
+fn kyso_tsa_responses_verify_with_openssl() {
+    if !common::have_tool("openssl") {
+        return;
+    }
+    let tsa = Tsa::new();
+    let d = tsa.dir.path();
+    let data = write(d, "data.bin", CONTENT);
+    let root = write(d, "root.pem", &tsa.pki.root.to_pem().unwrap());
+    let ec = ec_key();
+    let eku = ExtendedKeyUsage::new()
+        .critical()
+        .time_stamping()
+        .build()
+        .unwrap();
+    let ec_cert = tsa.pki.issue_with(&ec, "Kyso Test TSA EC", 9400, vec![eku]);
+    let keys = [
+        (
+            tsa.cert.clone(),
+            PKeySigner::new(tsa.key.clone(), SignatureAlgorithm::RsaPkcs1Sha256).unwrap(),
+        ),
+        (
+            ec_cert,
+            PKeySigner::new(ec, SignatureAlgorithm::EcdsaP256Sha256).unwrap(),
+        ),
+    ];
+    let now = time::OffsetDateTime::now_utc();
+    for (serial, (cert, signer)) in keys.iter().enumerate() {
+        let cert_der = cert.to_der().unwrap();
+        let untrusted = write(d, "tsa-cert.pem", &cert.to_pem().unwrap());
+        let authority = cms::TimestampAuthority {
+            certificate: &cert_der,
+            chain: &[tsa.pki.root.to_der().unwrap()],
+            policy: "1.2.3.4.7",
+            accuracy_seconds: Some(1),
+        };
+        let query = d.join("q.tsq");
+        let (ok, text) = run(Command::new("openssl")
+            .args(["ts", "-query", "-data", &data, "-sha256", "-cert", "-out"])
+            .arg(&query));
+        assert!(ok, "{text}");
+        let request = std::fs::read(&query).unwrap();
+        let serial_bytes = [0x80, serial as u8 + 1];
+        let response = cms::respond(&request, &authority, signer, &serial_bytes, now).unwrap();
+        let resp = write(d, "r.tsr", &response);
+        for check in [["-queryfile", query.to_str().unwrap()], ["-data", &data]] {
+            let (ok, text) = run(Command::new("openssl")
+                .args([
+                    "ts",
+                    "-verify",
+                    "-in",
+                    &resp,
+                    "-CAfile",
+                    &root,
+                    "-untrusted",
+                    &untrusted,
+                ])
+                .args(check));
+            assert!(
+                ok && text.contains("Verification: OK"),
+                "{}: {text}",
+                signer.algorithm()
+            );
+        }
+        let other = write(d, "other.bin", b"other data");
+        let (ok, _) = run(Command::new("openssl")
+            .args([
+                "ts",
+                "-verify",
+                "-in",
+                &resp,
+                "-CAfile",
+                &root,
+                "-untrusted",
+                &untrusted,
+            ])
+            .args(["-data", &other]));
+        assert!(!ok, "openssl accepted a token for other data");
+        let (_, text) = run(Command::new("openssl").args(["ts", "-reply", "-in", &resp, "-text"]));
+        assert!(text.contains("Status: Granted"), "{text}");
+        assert!(text.contains("Policy OID: 1.2.3.4.7"), "{text}");
+        assert!(text.contains("Serial number: 0x80"), "{text}");
+
+        let token = cms::token_from_response(&response).unwrap();
+        let nonce = cms::request_nonce(&request).unwrap();
+        assert!(nonce.is_some());
+        let report = cms::verify_timestamp(&token, CONTENT, nonce.as_deref()).unwrap();
+        assert!(report.is_valid(), "{:?}", report.problems);
+        assert_eq!(report.info.gen_time.unix_timestamp(), now.unix_timestamp());
+        assert_eq!(report.cms.signers[0].ess, EssStatus::V2Match);
+    }
+
+    // Requests the authority refuses: SHA-1 imprint (badAlg), another policy, garbage.
+    let (cert, signer) = &keys[0];
+    let cert_der = cert.to_der().unwrap();
+    let authority = cms::TimestampAuthority {
+        certificate: &cert_der,
+        chain: &[],
+        policy: "1.2.3.4.7",
+        accuracy_seconds: None,
+    };
+    let query = d.join("q1.tsq");
+    let (ok, text) = run(Command::new("openssl")
+        .args(["ts", "-query", "-data", &data, "-sha1", "-out"])
+        .arg(&query));
+    assert!(ok, "{text}");
+    let sha1_request = std::fs::read(&query).unwrap();
+    let (ok, text) = run(Command::new("openssl")
+        .args([
+            "ts",
+            "-query",
+            "-data",
+            &data,
+            "-sha256",
+            "-tspolicy",
+            "1.2.3.4.9",
+            "-out",
+        ])
+        .arg(&query));
+    assert!(ok, "{text}");
+    let policy_request = std::fs::read(&query).unwrap();
+    for (request, failure) in [
+        (sha1_request, "unrecognized or unsupported algorithm"),
+        (policy_request, "policy is not supported"),
+        (
+            b"not a request".to_vec(),
+            "transaction not permitted or supported",
+        ),
+    ] {
+        let response = cms::respond(&request, &authority, signer, &[1], now).unwrap();
+        assert!(matches!(
+            cms::token_from_response(&response),
+            Err(cms::CmsError::TimestampRejected { status: 2, .. })
+        ));
+        let resp = write(d, "rejected.tsr", &response);
+        let (_, text) = run(Command::new("openssl").args(["ts", "-reply", "-in", &resp, "-text"]));
+        assert!(text.contains("Status: Rejected"), "{text}");
+        assert!(text.to_lowercase().contains(failure), "{failure}: {text}");
+    }
+}

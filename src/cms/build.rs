@@ -36,13 +36,52 @@ pub struct PreparedSignature {
     pub(super) signed_attributes: Vec<u8>,
     signer_id: Vec<u8>,
     certificates: Vec<Vec<u8>>,
+    /// OID content octets of eContentType.
+    content_type: &'static [u8],
+    /// eContent, for encapsulated signatures (time-stamp tokens); `None` when detached.
+    content: Option<Vec<u8>>,
 }
 
 /// Builds the signed attributes (DER SET OF, sorted) and collects the certificates.
 pub fn prepare(request: &SignRequest<'_>) -> Result<PreparedSignature, CmsError> {
-    let signer = CertificateId::parse(request.signer_certificate)?;
-    let mut certificates: Vec<Vec<u8>> = vec![signer.der.clone()];
-    for cert in request.chain {
+    let signer = Signer {
+        certificate: request.signer_certificate,
+        chain: request.chain,
+        algorithm: request.algorithm,
+        include_certificates: true,
+    };
+    prepare_with(oid::DATA, None, &request.content_digest, &signer)
+}
+
+/// Who signs a SignedData and which certificates go into it.
+pub(super) struct Signer<'a> {
+    pub certificate: &'a [u8],
+    pub chain: &'a [Vec<u8>],
+    pub algorithm: SignatureAlgorithm,
+    /// Whether `certificates` is filled (a time-stamp request may not ask for them).
+    pub include_certificates: bool,
+}
+
+/// Prepares a SignedData that encapsulates `content` of type `content_type` (an RFC 3161
+/// TSTInfo).
+pub(super) fn prepare_encapsulated(
+    content_type: &'static [u8],
+    content: Vec<u8>,
+    signer: &Signer<'_>,
+) -> Result<PreparedSignature, CmsError> {
+    let digest = signer.algorithm.digest().digest(&content)?;
+    prepare_with(content_type, Some(content), &digest, signer)
+}
+
+fn prepare_with(
+    content_type: &'static [u8],
+    content: Option<Vec<u8>>,
+    content_digest: &[u8],
+    signer: &Signer<'_>,
+) -> Result<PreparedSignature, CmsError> {
+    let id = CertificateId::parse(signer.certificate)?;
+    let mut certificates: Vec<Vec<u8>> = vec![id.der.clone()];
+    for cert in signer.chain {
         CertificateId::parse(cert)?;
         if !certificates.contains(cert) {
             certificates.push(cert.clone());
@@ -54,21 +93,28 @@ pub fn prepare(request: &SignRequest<'_>) -> Result<PreparedSignature, CmsError>
             max: MAX_CERTIFICATES,
         });
     }
-    let content_type = encode_attribute(oid::CONTENT_TYPE, vec![asn1::der(tag::OID, oid::DATA)]);
+    if !signer.include_certificates {
+        certificates.clear();
+    }
+    let content_type_attr =
+        encode_attribute(oid::CONTENT_TYPE, vec![asn1::der(tag::OID, content_type)]);
     let message_digest = encode_attribute(
         oid::MESSAGE_DIGEST,
-        vec![asn1::der(tag::OCTET_STRING, &request.content_digest)],
+        vec![asn1::der(tag::OCTET_STRING, content_digest)],
     );
     let ess = encode_attribute(
         oid::SIGNING_CERTIFICATE_V2,
-        vec![signing_certificate_v2(&signer)?],
+        vec![signing_certificate_v2(&id)?],
     );
-    let signed_attributes = asn1::der_set_of(tag::SET, vec![content_type, message_digest, ess]);
+    let signed_attributes =
+        asn1::der_set_of(tag::SET, vec![content_type_attr, message_digest, ess]);
     Ok(PreparedSignature {
-        algorithm: request.algorithm,
+        algorithm: signer.algorithm,
         signed_attributes,
-        signer_id: signer.issuer_and_serial_number(),
+        signer_id: id.issuer_and_serial_number(),
         certificates,
+        content_type,
+        content,
     })
 }
 
@@ -123,16 +169,29 @@ impl PreparedSignature {
             signer_info.push(asn1::der_set_of(tag::ctx_cons(1), vec![attribute]));
         }
         let signer_info = asn1::der(tag::SEQUENCE, &signer_info.concat());
-        let signed_data = asn1::der_sequence(&[
-            &asn1::der_small_uint(1),
-            &asn1::der_set_of(
+        let mut encap = asn1::der(tag::OID, self.content_type);
+        if let Some(content) = &self.content {
+            let octets = asn1::der(tag::OCTET_STRING, content);
+            encap.extend_from_slice(&asn1::der(tag::ctx_cons(0), &octets));
+        }
+        // RFC 5652 §5.1: version 3 when eContentType is not id-data, else 1.
+        let version = if self.content_type == oid::DATA { 1 } else { 3 };
+        let mut parts = vec![
+            asn1::der_small_uint(version),
+            asn1::der_set_of(
                 tag::SET,
                 vec![DigestAlgorithm::Sha256.algorithm_identifier()],
             ),
-            &asn1::der_sequence(&[&asn1::der(tag::OID, oid::DATA)]),
-            &asn1::der_set_of(tag::ctx_cons(0), self.certificates.clone()),
-            &asn1::der_set_of(tag::SET, vec![signer_info]),
-        ]);
+            asn1::der(tag::SEQUENCE, &encap),
+        ];
+        if !self.certificates.is_empty() {
+            parts.push(asn1::der_set_of(
+                tag::ctx_cons(0),
+                self.certificates.clone(),
+            ));
+        }
+        parts.push(asn1::der_set_of(tag::SET, vec![signer_info]));
+        let signed_data = asn1::der(tag::SEQUENCE, &parts.concat());
         Ok(asn1::der_sequence(&[
             &asn1::der(tag::OID, oid::SIGNED_DATA),
             &asn1::der(tag::ctx_cons(0), &signed_data),

@@ -8,7 +8,7 @@
 //! [`SignedData::verify`] with the content digest, giving a [`CmsReport`]; the signer's chain is
 //! then validated by `pki` from [`SignerReport::signer_certificate`] and
 //! [`CmsReport::certificates`]. RFC 3161 time-stamp tokens: [`timestamp_request`],
-//! [`token_from_response`], [`verify_timestamp`].
+//! [`token_from_response`], [`verify_timestamp`]; the authority side: [`respond`].
 
 mod algorithm;
 mod asn1;
@@ -19,6 +19,7 @@ mod oid;
 mod parse;
 mod signer;
 mod timestamp;
+mod tsa;
 mod verify;
 
 pub use algorithm::{
@@ -36,6 +37,10 @@ pub use signer::{PKeySigner, RawSigner, MIN_RSA_BITS};
 pub use timestamp::{
     read_tst_info, request_nonce, timestamp_request, token_from_response, verify_timestamp,
     verify_timestamp_digest, TimestampProblem, TimestampReport, TstInfo, MAX_NONCE_LEN,
+};
+pub use tsa::{
+    issue_token, rejection, respond, TimestampAuthority, TimestampRequest, TsaFailure,
+    MAX_REQUEST_SIZE, MAX_SERIAL_LEN,
 };
 pub use verify::{
     verify_detached, verify_detached_content, CmsReport, ContentDigest, Problem, SignerReport,

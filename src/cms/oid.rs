@@ -107,6 +107,39 @@ pub fn dotted(content: &[u8]) -> String {
     out
 }
 
+/// The content octets of a dotted-decimal OID (for configured policy identifiers); `None`
+/// unless it has at least two arcs, a first arc of 0, 1 or 2 and a second below 40 for 0 and 1.
+pub fn from_dotted(text: &str) -> Option<Vec<u8>> {
+    let arcs: Vec<u64> = text
+        .split('.')
+        .map(|a| {
+            if a.is_empty() || !a.bytes().all(|b| b.is_ascii_digit()) {
+                None
+            } else {
+                a.parse().ok()
+            }
+        })
+        .collect::<Option<_>>()?;
+    let (&first, rest) = arcs.split_first()?;
+    let (&second, rest) = rest.split_first()?;
+    if first > 2 || (first < 2 && second >= 40) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for arc in
+        std::iter::once(first.checked_mul(40)?.checked_add(second)?).chain(rest.iter().copied())
+    {
+        let mut groups = vec![(arc & 0x7F) as u8];
+        let mut v = arc >> 7;
+        while v > 0 {
+            groups.push((v & 0x7F) as u8 | 0x80);
+            v >>= 7;
+        }
+        out.extend(groups.iter().rev());
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +178,18 @@ mod tests {
         ];
         for (bytes, text) in cases {
             assert_eq!(dotted(bytes), *text);
+            assert_eq!(from_dotted(text).as_deref(), Some(*bytes));
+        }
+        for bad in [
+            "",
+            "1",
+            "3.1",
+            "1.40",
+            "1..2",
+            "1.2.x",
+            "1.2.99999999999999999999999",
+        ] {
+            assert_eq!(from_dotted(bad), None, "{bad}");
         }
         assert!(dotted(&[0x86]).starts_with("oid:"));
         assert!(dotted(&[]).starts_with("oid:"));
