@@ -1,5 +1,5 @@
-//! Parses arbitrary bytes as CMS SignedData, as an RFC 3161 time-stamp token and as a
-//! time-stamp response, verifying what parses: no input may panic or run unbounded.
+//! Parses arbitrary bytes as CMS SignedData, as an RFC 3161 time-stamp token, response and
+//! request, verifying what parses: no input may panic or run unbounded.
 #![no_main]
 
 use kyso::cms;
@@ -11,4 +11,5 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(token) = cms::token_from_response(data) {
         let _ = cms::verify_timestamp(&token, b"fuzzed content", None);
     }
+    let _ = cms::TimestampRequest::parse(data, "1.2.3.4.1");
 });

@@ -98,7 +98,8 @@ impl TimestampRequest {
             return Err(TsaFailure::BadDataFormat);
         }
         if let Some(nonce) = &request.nonce {
-            if nonce.len() > super::MAX_NONCE_LEN + 1
+            if nonce.is_empty()
+                || nonce.len() > super::MAX_NONCE_LEN + 1
                 || nonce.first().is_some_and(|b| b & 0x80 != 0)
             {
                 return Err(TsaFailure::BadDataFormat);
