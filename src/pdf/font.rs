@@ -84,16 +84,17 @@ impl FontFace {
         let upem = f64::from(face.units_per_em());
         text.nfc()
             .map(|ch| {
-                let gid = face
-                    .glyph_index(ch)
-                    .filter(|g| g.0 != 0)
-                    .ok_or_else(|| EmbedError::MissingGlyph {
+                let gid = face.glyph_index(ch).filter(|g| g.0 != 0).ok_or_else(|| {
+                    EmbedError::MissingGlyph {
                         ch,
                         font: self.name.clone(),
-                    })?;
+                    }
+                })?;
                 let adv = f64::from(face.glyph_hor_advance(gid).unwrap_or(0));
                 // Rounded once here so that measuring and the /W array agree exactly.
-                let width = (adv * 1000.0 / upem).round().clamp(0.0, f64::from(u16::MAX)) as u16;
+                let width = (adv * 1000.0 / upem)
+                    .round()
+                    .clamp(0.0, f64::from(u16::MAX)) as u16;
                 Ok((ch, gid.0, width))
             })
             .collect()
@@ -253,7 +254,10 @@ impl FontSubset {
         descriptor.set("Flags", 4i64);
         descriptor.set(
             "FontBBox",
-            m.bbox.iter().map(|v| Object::Integer(*v)).collect::<Vec<_>>(),
+            m.bbox
+                .iter()
+                .map(|v| Object::Integer(*v))
+                .collect::<Vec<_>>(),
         );
         descriptor.set("ItalicAngle", Object::Real(m.italic_angle));
         descriptor.set("Ascent", m.ascent);
@@ -323,9 +327,7 @@ impl FontSubset {
             }
             s.push_str("endbfchar\n");
         }
-        s.push_str(
-            "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n",
-        );
+        s.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
         s
     }
 }
@@ -430,7 +432,10 @@ mod tests {
         let Some(face) = dejavu() else { return };
         // A CJK ideograph is not in DejaVu Sans.
         let err = face.subset(&["Nguyễn 中"]).unwrap_err();
-        assert!(matches!(err, EmbedError::MissingGlyph { ch: '中', .. }), "{err}");
+        assert!(
+            matches!(err, EmbedError::MissingGlyph { ch: '中', .. }),
+            "{err}"
+        );
         let subset = face.subset(&["abc"]).unwrap();
         assert!(matches!(
             subset.encode("abd"),
