@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod http;
+pub mod ledger;
 pub mod pades;
 pub mod pdf;
 pub mod pki;

@@ -199,7 +199,14 @@ fn round_trip(dir: &Path, name: &str, original: &[u8], expect_kind: XrefKind) {
     );
 
     // A fake signature goes in place without changing the length or the byte range.
+    update.embed_signature(&[0xab; 100]).unwrap();
     update.embed_signature(&[0x30, 0x82, 0x01, 0x00]).unwrap();
+    let start = (ph.contents_start - update.base_len) as usize;
+    let hex = &update.bytes[start + 1..start + 1 + 2 * 8192];
+    assert!(
+        hex.starts_with(b"30820100") && hex[8..].iter().all(|&b| b == b'0'),
+        "{name}: placeholder not cleared"
+    );
     let bytes_signed = [original, &update.bytes].concat();
     assert_eq!(bytes_signed.len(), bytes.len());
     assert!(
@@ -284,6 +291,19 @@ fn round_trip(dir: &Path, name: &str, original: &[u8], expect_kind: XrefKind) {
         .dict_in(last_rev, cat2.get("AcroForm").unwrap(), "acroform")
         .unwrap();
     assert_eq!(acroform.get_int("SigFlags"), Some(3));
+
+    let fields = again.signature_fields().unwrap();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f.name == "Signature1" && f.value == Some(sig) && f.field == widget),
+        "{name}: {fields:?}"
+    );
+    assert!(again
+        .signature_fields_in(last_rev - 1)
+        .unwrap()
+        .iter()
+        .all(|f| f.name != "Signature1"));
 
     let check = check_byte_range(&again, last_rev, sig).unwrap();
     assert!(check.is_consistent(), "{name}: {check:?}");
@@ -688,4 +708,24 @@ fn revision_ends_follow_the_eof_line_ending() {
         doc.diagnostics(),
         [kyso::pdf::Diagnostic::TrailingBytes { count: 4, .. }]
     ));
+}
+
+#[test]
+fn nested_signature_fields_get_qualified_names() {
+    let original = build_pdf(&[
+        b"<</Type /Catalog /Pages 2 0 R /AcroForm <</Fields [4 0 R 6 0 R]>>>>",
+        b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
+        b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]>>",
+        // A parent field carrying /FT for its kid, which is the signature field.
+        b"<</T (Approvals) /FT /Sig /Kids [5 0 R]>>",
+        b"<</T <FEFF0043006800ED006E0068>  /Parent 4 0 R /V 7 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0]>>",
+        b"<</T (Text) /FT /Tx>>",
+        b"<</Type /Sig /ByteRange [0 1 2 3] /Contents <00>>>",
+    ]);
+    let doc = Document::open(&original[..]).unwrap();
+    let fields = doc.signature_fields().unwrap();
+    assert_eq!(fields.len(), 1, "{fields:?}");
+    assert_eq!(fields[0].name, "Approvals.Chính");
+    assert_eq!(fields[0].field, ObjRef::new(5, 0));
+    assert_eq!(fields[0].value, Some(ObjRef::new(7, 0)));
 }
