@@ -19,7 +19,7 @@ const DEJAVU: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 const DPI: f64 = 150.0;
 
 fn tools_ready() -> bool {
-    let tools = ["qpdf", "pdftoppm", "pdftotext", "zbarimg"];
+    let tools = ["qpdf", "pdftoppm", "pdftotext", "pdffonts", "zbarimg"];
     // Evaluate all, so every missing one is reported.
     let ok: Vec<bool> = tools.iter().map(|t| common::have_tool(t)).collect();
     let font = Path::new(DEJAVU).is_file();
@@ -31,6 +31,14 @@ fn tools_ready() -> bool {
 
 /// A one-page A4 document with a line of text, classic xref table.
 fn one_page_pdf() -> Vec<u8> {
+    page_pdf("")
+}
+
+/// A one-page A4 document whose page dictionary also has `extra` entries.
+fn page_pdf(extra: &str) -> Vec<u8> {
+    let page = format!(
+        "<</Type /Page /Parent 2 0 R /Contents 4 0 R /Resources <</Font <</F1 5 0 R>>>>{extra}>>"
+    );
     let content: &[u8] = b"BT /F1 14 Tf 72 760 Td (QUYET DINH so 123/QD-UBND) Tj ET";
     let stream = [
         format!("<</Length {}>>\nstream\n", content.len()).as_bytes(),
@@ -41,7 +49,7 @@ fn one_page_pdf() -> Vec<u8> {
     let bodies: [&[u8]; 5] = [
         b"<</Type /Catalog /Pages 2 0 R>>",
         b"<</Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 595.28 841.89]>>",
-        b"<</Type /Page /Parent 2 0 R /Contents 4 0 R /Resources <</Font <</F1 5 0 R>>>>>>",
+        page.as_bytes(),
         &stream,
         b"<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>",
     ];
@@ -143,14 +151,40 @@ fn render(pdf: &Path, page: usize, dir: &Path) -> (PathBuf, Raster) {
     )
 }
 
-/// Fraction of non-white pixels inside `rect` (points) of a page `page_height` points high.
-fn ink_in(r: &Raster, rect: [f64; 4], page_height: f64) -> f64 {
+/// A page as displayed: its MediaBox size (from the origin) and `/Rotate`.
+#[derive(Clone, Copy)]
+struct View {
+    width: f64,
+    height: f64,
+    rotate: u32,
+}
+
+impl View {
+    const A4: View = View {
+        width: 595.28,
+        height: 841.89,
+        rotate: 0,
+    };
+
+    /// `rect` in user space as a rectangle of the displayed page, y measured downwards.
+    fn on_screen(self, rect: [f64; 4]) -> [f64; 4] {
+        let see = |x: f64, y: f64| match self.rotate {
+            90 => (y, x),
+            180 => (self.width - x, y),
+            270 => (self.height - y, self.width - x),
+            _ => (x, self.height - y),
+        };
+        let (ax, ay) = see(rect[0], rect[1]);
+        let (cx, cy) = see(rect[2], rect[3]);
+        [ax.min(cx), ay.min(cy), ax.max(cx), ay.max(cy)]
+    }
+}
+
+/// Fraction of non-white pixels inside `rect` (points, displayed page, y downwards).
+fn ink_in(r: &Raster, rect: [f64; 4]) -> f64 {
     let px = |v: f64| (v * DPI / 72.0).round().max(0.0) as usize;
     let (x0, x1) = (px(rect[0]), px(rect[2]).min(r.width));
-    let (y0, y1) = (
-        px(page_height - rect[3]),
-        px(page_height - rect[1]).min(r.height),
-    );
+    let (y0, y1) = (px(rect[1]), px(rect[3]).min(r.height));
     let mut ink = 0usize;
     let mut total = 0usize;
     for y in y0..y1 {
@@ -247,7 +281,7 @@ fn inspect_font_and_qr(pdf: &[u8]) {
 fn check_all(
     original: &[u8],
     appearance: &SignatureAppearance,
-    page_height: f64,
+    view: View,
     label: &str,
 ) -> (usize, [f64; 4]) {
     let dir = tempfile::tempdir().unwrap();
@@ -262,7 +296,7 @@ fn check_all(
     if let Some(keep) = std::env::var_os("KYSO_KEEP_RENDER") {
         std::fs::copy(&png_path, PathBuf::from(keep).join(format!("{label}.png"))).unwrap();
     }
-    let ink = ink_in(&raster, rect, page_height);
+    let ink = ink_in(&raster, view.on_screen(rect));
     assert!(
         ink > 0.05,
         "{label}: the block area is nearly blank ({ink})"
@@ -291,6 +325,22 @@ fn check_all(
         );
     }
 
+    // Poppler sees an embedded, subset CID TrueType font with a Unicode map.
+    let (ok, fonts, err) = run(Command::new("pdffonts")
+        .args(["-f", &n, "-l", &n])
+        .arg(&path));
+    assert!(ok, "{label}: pdffonts failed: {err}");
+    let row = fonts
+        .lines()
+        .find(|l| l.contains("+DejaVuSans") && l.contains("Identity-H"))
+        .unwrap_or_else(|| panic!("{label}: no DejaVuSans subset in\n{fonts}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cols.get(1..7),
+        Some(&["CID", "TrueType", "Identity-H", "yes", "yes", "yes"][..]),
+        "{label}: {row}"
+    );
+
     inspect_font_and_qr(&pdf);
     (page, rect)
 }
@@ -303,9 +353,40 @@ fn block_on_a_generated_page() {
     check_all(
         &one_page_pdf(),
         &block(Placement::Auto),
-        841.89,
+        View::A4,
         "generated-auto",
     );
+}
+
+#[test]
+fn block_reads_upright_at_the_bottom_right_of_rotated_pages() {
+    if !tools_ready() {
+        return;
+    }
+    for rotate in [90, 180, 270] {
+        let original = page_pdf(&format!(" /Rotate {rotate}"));
+        let view = View { rotate, ..View::A4 };
+        let label = format!("generated-rotate-{rotate}");
+        let (_, rect) = check_all(&original, &block(Placement::Auto), view, &label);
+        let seen = view.on_screen(rect);
+        let (screen_w, screen_h) = if rotate == 180 {
+            (view.width, view.height)
+        } else {
+            (view.height, view.width)
+        };
+        assert!(
+            (seen[2] - (screen_w - 28.35)).abs() < 0.5,
+            "{label}: {seen:?}"
+        );
+        assert!(
+            (seen[3] - (screen_h - 28.35)).abs() < 0.5,
+            "{label}: {seen:?}"
+        );
+        assert!(
+            seen[2] - seen[0] >= 250.0 - 1e-9,
+            "{label}: wide side horizontal"
+        );
+    }
 }
 
 #[test]
@@ -317,18 +398,23 @@ fn block_on_the_sample_decision_with_a_seal() {
         return;
     };
     let original = std::fs::read(samples.join("quyet-dinh-123-QD-UBND.pdf")).unwrap();
-    let page_height = {
+    let view = {
         let doc = Document::open(&original[..]).unwrap();
         let pages = doc.pages().unwrap();
         let page = doc.object(*pages.last().unwrap()).unwrap();
         let mb = page.as_dict().unwrap().get("MediaBox").unwrap().clone();
-        doc.resolve(&mb).unwrap().as_array().unwrap()[3]
-            .as_number()
-            .unwrap()
+        let mb = doc.resolve(&mb).unwrap();
+        let mb = mb.as_array().unwrap();
+        assert_eq!(mb[0].as_number(), Some(0.0));
+        View {
+            width: mb[2].as_number().unwrap(),
+            height: mb[3].as_number().unwrap(),
+            rotate: 0,
+        }
     };
     let mut a = block(Placement::Auto);
     a.image = Some(red_seal(120));
-    let (page, rect) = check_all(&original, &a, page_height, "sample-auto-seal");
+    let (page, rect) = check_all(&original, &a, view, "sample-auto-seal");
     let doc = Document::open(&original[..]).unwrap();
     assert_eq!(
         page + 1,
@@ -351,7 +437,7 @@ fn block_on_the_sample_decision_with_a_seal() {
         w: 260.0,
         h: 90.0,
     });
-    let (page, rect) = check_all(&original, &explicit, page_height, "sample-explicit-page1");
+    let (page, rect) = check_all(&original, &explicit, view, "sample-explicit-page1");
     assert_eq!((page, rect), (0, [300.0, 40.0, 560.0, 130.0]));
 }
 

@@ -16,7 +16,7 @@ use time::format_description::OwnedFormatItem;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::pdf::embed_error::EmbedError;
-use crate::pdf::font::deflate;
+use crate::pdf::font::{deflate, FontFace};
 use crate::pdf::image::PngImage;
 use crate::pdf::{ByteSource, Dict, Document, IncrementalWriter, ObjRef, Object, PdfError};
 
@@ -236,6 +236,21 @@ impl SignatureAppearance {
             return Ok(None);
         }
         let face = self.font.load()?;
+        self.add_with_font(&face, doc, w)
+    }
+
+    /// As [`add_to`](Self::add_to), with a font already loaded (a service loads it once
+    /// instead of reading and parsing the file for every signature); [`font`](Self::font) is
+    /// not used.
+    pub fn add_with_font<S: ByteSource>(
+        &self,
+        face: &FontFace,
+        doc: &Document<S>,
+        w: &mut IncrementalWriter<'_, S>,
+    ) -> Result<Option<PlacedAppearance>, AppearanceError> {
+        if self.placement == Placement::None {
+            return Ok(None);
+        }
         let lines = self.lines()?;
         let image = self.image.as_deref().map(PngImage::decode).transpose()?;
         let qr = self.qr_url.as_deref().map(qr_matrix).transpose()?;
@@ -245,34 +260,52 @@ impl SignatureAppearance {
         let measure = |t: &str, size: f64| face.text_width(t, size);
 
         let pages = doc.pages()?;
-        let (page, rect) = match self.placement {
-            Placement::Explicit { page, x, y, w, h } => {
+        let page = match self.placement {
+            Placement::Explicit { page, .. } => {
                 if page == 0 || page > pages.len() {
                     return Err(AppearanceError::NoSuchPage {
                         page,
                         count: pages.len(),
                     });
                 }
-                (page - 1, [x, y, x + w, y + h])
+                page - 1
+            }
+            _ => pages
+                .len()
+                .checked_sub(1)
+                .ok_or(AppearanceError::NoSuchPage { page: 1, count: 0 })?,
+        };
+        let page_ref = *pages.get(page).ok_or(AppearanceError::NoSuchPage {
+            page: page + 1,
+            count: pages.len(),
+        })?;
+        let geometry = page_geometry(doc, page_ref)?;
+        let quarter = geometry.rotate % 180 == 90;
+        // (bw, bh): the block as read, upright; `rect`: the widget in default user space.
+        let (bw, bh, rect) = match self.placement {
+            Placement::Explicit { x, y, w, h, .. } => {
+                if ![x, y, w, h].iter().all(|v| v.is_finite()) || w <= 0.0 || h <= 0.0 {
+                    return Err(AppearanceError::BadPlacement(format!(
+                        "{},{x},{y},{w},{h}",
+                        page + 1
+                    )));
+                }
+                let (bw, bh) = if quarter { (h, w) } else { (w, h) };
+                (bw, bh, [x, y, x + w, y + h])
             }
             _ => {
-                let last = pages
-                    .len()
-                    .checked_sub(1)
-                    .ok_or(AppearanceError::NoSuchPage { page: 1, count: 0 })?;
-                let page_ref = *pages
-                    .get(last)
-                    .ok_or(AppearanceError::NoSuchPage { page: 1, count: 0 })?;
-                let bx = visible_box(doc, page_ref)?;
+                let bx = geometry.visible;
+                let page_w = if quarter {
+                    bx[3] - bx[1]
+                } else {
+                    bx[2] - bx[0]
+                };
                 let needed = auto_width(&lines, &measure, qr.is_some(), aspect)?;
-                let max_w = (bx[2] - bx[0]) - 2.0 * PAGE_MARGIN;
-                let width = needed.max(DEFAULT_WIDTH).min(max_w);
-                let x1 = bx[2] - PAGE_MARGIN;
-                let y0 = bx[1] + PAGE_MARGIN;
-                (last, [x1 - width, y0, x1, y0 + DEFAULT_HEIGHT])
+                let bw = needed.max(DEFAULT_WIDTH).min(page_w - 2.0 * PAGE_MARGIN);
+                let bh = DEFAULT_HEIGHT;
+                (bw, bh, bottom_right(bx, geometry.rotate, bw, bh))
             }
         };
-        let (bw, bh) = (rect[2] - rect[0], rect[3] - rect[1]);
         let layout = layout(
             &lines,
             &measure,
@@ -349,6 +382,12 @@ impl SignatureAppearance {
                 Object::Real(bh),
             ],
         );
+        if let Some(m) = counter_rotation(geometry.rotate) {
+            form.set(
+                "Matrix",
+                m.iter().map(|v| Object::Integer(*v)).collect::<Vec<_>>(),
+            );
+        }
         form.set("Resources", resources);
         form.set("Filter", Object::name("FlateDecode"));
         let appearance = w.add_stream(form, deflate(&content));
@@ -580,13 +619,23 @@ fn layout(
     })
 }
 
-/// The page's visible area: its `/CropBox` clipped to its `/MediaBox`, both inheritable from
-/// the page tree (ISO 32000-1 §7.7.3.4), normalized to `[x0 y0 x1 y1]` with x0 < x1, y0 < y1.
-fn visible_box<S: ByteSource>(doc: &Document<S>, page: ObjRef) -> Result<[f64; 4], PdfError> {
-    /// Page-tree levels walked up for inherited boxes; real trees are a few levels deep.
+/// What placement needs to know of a page.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct PageGeometry {
+    /// The visible area: the `/CropBox` clipped to the `/MediaBox`, `[x0 y0 x1 y1]` with
+    /// x0 < x1 and y0 < y1.
+    visible: [f64; 4],
+    /// The page's `/Rotate`, normalized to 0, 90, 180 or 270 (clockwise, as displayed).
+    rotate: u32,
+}
+
+/// The page's boxes and rotation, all inheritable from the page tree (ISO 32000-1 §7.7.3.4).
+fn page_geometry<S: ByteSource>(doc: &Document<S>, page: ObjRef) -> Result<PageGeometry, PdfError> {
+    /// Page-tree levels walked up for inherited entries; real trees are a few levels deep.
     const MAX_INHERIT_DEPTH: usize = 32;
     let mut media = None;
     let mut crop = None;
+    let mut rotate = None;
     let mut node = Some(page);
     for _ in 0..MAX_INHERIT_DEPTH {
         let Some(r) = node else { break };
@@ -597,10 +646,16 @@ fn visible_box<S: ByteSource>(doc: &Document<S>, page: ObjRef) -> Result<[f64; 4
         if crop.is_none() {
             crop = read_box(doc, dict.get("CropBox"))?;
         }
+        if rotate.is_none() {
+            rotate = match dict.get("Rotate") {
+                Some(v) => doc.resolve(v)?.as_int(),
+                None => None,
+            };
+        }
         node = dict.get_ref("Parent");
     }
     let media = media.ok_or_else(|| PdfError::Structure("the page has no /MediaBox".into()))?;
-    Ok(match crop {
+    let visible = match crop {
         Some(c) => [
             c[0].max(media[0]),
             c[1].max(media[1]),
@@ -608,7 +663,39 @@ fn visible_box<S: ByteSource>(doc: &Document<S>, page: ObjRef) -> Result<[f64; 4
             c[3].min(media[3]),
         ],
         None => media,
-    })
+    };
+    // A value that is not a multiple of 90 is invalid (§7.7.3.3); viewers then show the page
+    // unrotated, and so does the block.
+    let rotate = rotate
+        .map(|r| r.rem_euclid(360))
+        .filter(|r| r % 90 == 0)
+        .and_then(|r| u32::try_from(r).ok())
+        .unwrap_or(0);
+    Ok(PageGeometry { visible, rotate })
+}
+
+/// The widget rectangle (user space) of a `bw` × `bh` block seen at the bottom right of a
+/// page displayed with `rotate`, [`PAGE_MARGIN`] from the visible edges.
+fn bottom_right(bx: [f64; 4], rotate: u32, bw: f64, bh: f64) -> [f64; 4] {
+    let m = PAGE_MARGIN;
+    let [x0, y0, x1, y1] = bx;
+    match rotate {
+        90 => [x1 - m - bh, y1 - m - bw, x1 - m, y1 - m],
+        180 => [x0 + m, y1 - m - bh, x0 + m + bw, y1 - m],
+        270 => [x0 + m, y0 + m, x0 + m + bh, y0 + m + bw],
+        _ => [x1 - m - bw, y0 + m, x1 - m, y0 + m + bh],
+    }
+}
+
+/// The form `/Matrix` that turns the block against the page's rotation so it reads upright
+/// (the widget's appearance is rotated with the page, ISO 32000-1 §12.5.5).
+fn counter_rotation(rotate: u32) -> Option<[i64; 6]> {
+    match rotate {
+        90 => Some([0, 1, -1, 0, 0, 0]),
+        180 => Some([-1, 0, 0, -1, 0, 0]),
+        270 => Some([0, -1, 1, 0, 0, 0]),
+        _ => None,
+    }
 }
 
 fn read_box<S: ByteSource>(
@@ -799,6 +886,39 @@ mod tests {
         let dark = q.dark.iter().filter(|d| **d).count();
         assert!(rects < dark, "{rects} rectangles for {dark} dark modules");
         assert!(qr_matrix(&"x".repeat(MAX_QR_URL_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn rotated_pages_get_the_block_at_their_visual_bottom_right() {
+        let bx = [0.0, 0.0, 600.0, 800.0];
+        let (bw, bh) = (250.0, 90.0);
+        for rotate in [0, 90, 180, 270] {
+            let r = bottom_right(bx, rotate, bw, bh);
+            // Corners of the rect as seen on the displayed page (x right, y up).
+            let see = |x: f64, y: f64| match rotate {
+                90 => (y, 600.0 - x),
+                180 => (600.0 - x, 800.0 - y),
+                270 => (800.0 - y, x),
+                _ => (x, y),
+            };
+            let (ax, ay) = see(r[0], r[1]);
+            let (cx, cy) = see(r[2], r[3]);
+            let (vx0, vx1) = (ax.min(cx), ax.max(cx));
+            let (vy0, vy1) = (ay.min(cy), ay.max(cy));
+            let page_w = if rotate % 180 == 90 { 800.0 } else { 600.0 };
+            assert!(
+                (vx1 - (page_w - PAGE_MARGIN)).abs() < 1e-9,
+                "{rotate}: {r:?}"
+            );
+            assert!((vy0 - PAGE_MARGIN).abs() < 1e-9, "{rotate}: {r:?}");
+            assert!(((vx1 - vx0) - bw).abs() < 1e-9 && ((vy1 - vy0) - bh).abs() < 1e-9);
+            // The counter-rotation maps the form's x axis onto the displayed x axis.
+            if let Some([a, b, ..]) = counter_rotation(rotate) {
+                let (ux, uy) = (a as f64, b as f64);
+                let (o, p) = (see(0.0, 0.0), see(ux, uy));
+                assert_eq!((p.0 - o.0, p.1 - o.1), (1.0, 0.0), "{rotate}");
+            }
+        }
     }
 
     #[test]

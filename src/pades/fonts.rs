@@ -52,8 +52,11 @@ impl Default for FontChoice {
 impl FontChoice {
     /// The font file to use: the configured one if it exists, else the best one found.
     pub fn locate(&self) -> Result<PathBuf, AppearanceError> {
-        if let Some(p) = self.path.as_ref().filter(|p| p.is_file()) {
-            return Ok(p.clone());
+        if let Some(p) = &self.path {
+            if p.is_file() {
+                return Ok(p.clone());
+            }
+            tracing::warn!(path = %p.display(), "configured font file not found; searching the system fonts");
         }
         if let Some(found) = discover_font(&self.search_dirs) {
             return Ok(found);

@@ -84,7 +84,7 @@ impl PngImage {
         let color_channels = if rgb { 3 } else { 1 };
         let mut color = Vec::with_capacity(color_channels * pixels as usize);
         let mut alpha = Vec::with_capacity(if has_alpha { pixels as usize } else { 0 });
-        for row in buf.chunks(row_len).take(height as usize) {
+        for row in buf.chunks(row_len.max(1)).take(height as usize) {
             let row = row
                 .get(..used)
                 .ok_or_else(|| EmbedError::BadImage("short row".into()))?;
