@@ -501,3 +501,23 @@ fn explicit_placement_on_a_missing_page_is_refused() {
         Err(AppearanceError::NoSuchPage { page: 2, count: 1 })
     ));
 }
+
+#[test]
+fn a_character_missing_from_the_font_is_an_error_not_a_box() {
+    if !Path::new(DEJAVU).is_file() {
+        common::missing(DEJAVU);
+        return;
+    }
+    let original = one_page_pdf();
+    let doc = Document::open(&original[..]).unwrap();
+    let mut w = IncrementalWriter::new(&doc).unwrap();
+    let mut a = block(Placement::Auto);
+    a.font = FontChoice {
+        path: Some(DEJAVU.into()),
+        search_dirs: vec![],
+    };
+    a.signer_cn = "Nguyễn Văn 安".into();
+    let err = a.add_to(&doc, &mut w).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains('安') && msg.contains("U+5B89"), "{msg}");
+}
