@@ -11,7 +11,7 @@ use kyso::pades::appearance::{
     AppearanceError, Placement, SignatureAppearance, DEFAULT_TIME_FORMAT, QR_MIN_SIDE,
 };
 use kyso::pades::fonts::{FontChoice, FONT_PACKAGE};
-use kyso::pdf::{Document, IncrementalWriter, Object, SignatureField};
+use kyso::pdf::{Document, IncrementalWriter, Object};
 
 const URL: &str = "http://127.0.0.1:8080/v/ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const DEJAVU: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
@@ -96,14 +96,8 @@ fn with_block(original: &[u8], appearance: &SignatureAppearance) -> (Vec<u8>, us
     let doc = Document::open(original).unwrap();
     let mut w = IncrementalWriter::new(&doc).unwrap();
     let placed = appearance.add_to(&doc, &mut w).unwrap().unwrap();
-    let field = SignatureField {
-        name: "Signature1",
-        page: placed.page,
-        rect: placed.rect,
-        appearance: Some(placed.appearance),
-        value: None,
-    };
-    w.add_signature_field(&field).unwrap();
+    w.add_signature_field(&placed.field("Signature1", None))
+        .unwrap();
     let update = w.finish().unwrap();
     ([original, &update.bytes].concat(), placed.page, placed.rect)
 }

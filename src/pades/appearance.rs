@@ -18,7 +18,9 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::pdf::embed_error::EmbedError;
 use crate::pdf::font::{deflate, FontFace};
 use crate::pdf::image::PngImage;
-use crate::pdf::{ByteSource, Dict, Document, IncrementalWriter, ObjRef, Object, PdfError};
+use crate::pdf::{
+    ByteSource, Dict, Document, IncrementalWriter, ObjRef, Object, PdfError, SignatureField,
+};
 
 use super::fonts::{FontChoice, FONT_PACKAGE};
 
@@ -122,7 +124,8 @@ pub enum Placement {
     /// Bottom right of the last page, [`PAGE_MARGIN`] from the edges of its crop box.
     Auto,
     /// A rectangle on a page: `page` counts from 1, `x`, `y` (lower-left corner), `w`, `h` in
-    /// points of default user space.
+    /// points of default user space (the unrotated page). On a page with `/Rotate` 90 or 270
+    /// the block is turned to read upright, so its reading width is `h`.
     Explicit {
         page: usize,
         x: f64,
@@ -411,6 +414,20 @@ pub struct PlacedAppearance {
     pub rect: [f64; 4],
     /// The embedded font's `/BaseFont` (subset tag included).
     pub font_name: String,
+}
+
+impl PlacedAppearance {
+    /// The signature field whose widget shows this block; `value` is the signature
+    /// dictionary (`None` leaves the field unsigned).
+    pub fn field<'a>(&self, name: &'a str, value: Option<ObjRef>) -> SignatureField<'a> {
+        SignatureField {
+            name,
+            page: self.page,
+            rect: self.rect,
+            appearance: Some(self.appearance),
+            value,
+        }
+    }
 }
 
 /// The signing time in Vietnam time, formatted with `format` (a `time` format description).
