@@ -318,7 +318,9 @@ impl SignatureAppearance {
             aspect,
         )?;
 
-        let texts: Vec<&str> = lines.iter().map(|(t, _)| t.as_str()).collect();
+        // All digits, whatever the time shows, so one signer's blocks share one cached subset.
+        let mut texts: Vec<&str> = lines.iter().map(|(t, _)| t.as_str()).collect();
+        texts.push("0123456789");
         let subset = face.subset(&texts)?;
         let font_ref = subset.write(w);
         let image_ref = image.as_ref().map(|i| i.write(w));

@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::sync::{Arc, Mutex};
 
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
@@ -32,14 +33,22 @@ pub const MAX_FONT_FILE_BYTES: usize = 32 << 20;
 /// bounds the `/W` array, the ToUnicode CMap and the subsetter's work.
 pub const MAX_SUBSET_CHARS: usize = 1_024;
 
+/// Subsets remembered per font. A service signs for a few signers, each of whose blocks
+/// uses the same characters every time once the digits are included, so a small cache turns
+/// subsetting and compressing the program (about a millisecond) into a lookup.
+const SUBSET_CACHE_ENTRIES: usize = 64;
+
 /// Entries per `beginbfchar` block: the CMap syntax allows at most 100 (Adobe TN 5411).
 const BFCHAR_BLOCK: usize = 100;
 
-/// A parsed TrueType font program, ready to measure text and to produce subsets.
+/// A parsed TrueType font program, ready to measure text and to produce subsets. Clones
+/// share the program and the cache of recent subsets.
 #[derive(Debug, Clone)]
 pub struct FontFace {
-    data: Vec<u8>,
+    data: Arc<Vec<u8>>,
     name: String,
+    /// Recent subsets by their sorted character set, oldest first.
+    cache: Arc<Mutex<Vec<(Vec<char>, FontSubset)>>>,
 }
 
 impl FontFace {
@@ -66,7 +75,11 @@ impl FontFace {
         if face.units_per_em() == 0 {
             return Err(EmbedError::BadFont("unitsPerEm is zero".into()));
         }
-        Ok(FontFace { data, name })
+        Ok(FontFace {
+            data: Arc::new(data),
+            name,
+            cache: Arc::default(),
+        })
     }
 
     /// The font's PostScript name (ASCII letters, digits and `-` only).
@@ -110,8 +123,28 @@ impl FontFace {
         Ok(total as f64 * size / 1000.0)
     }
 
-    /// Builds the subset that can show every string of `texts`.
+    /// The subset that can show every string of `texts` (from the cache when the same set
+    /// of characters was subset recently).
     pub fn subset(&self, texts: &[&str]) -> Result<FontSubset, EmbedError> {
+        let mut key: Vec<char> = texts.iter().flat_map(|t| t.nfc()).collect();
+        key.sort_unstable();
+        key.dedup();
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((_, hit)) = cache.iter().find(|(k, _)| *k == key) {
+                return Ok(hit.clone());
+            }
+        }
+        let subset = self.make_subset(texts)?;
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= SUBSET_CACHE_ENTRIES {
+                cache.remove(0);
+            }
+            cache.push((key, subset.clone()));
+        }
+        Ok(subset)
+    }
+
+    fn make_subset(&self, texts: &[&str]) -> Result<FontSubset, EmbedError> {
         let mut chars: BTreeMap<char, (u16, u16)> = BTreeMap::new();
         for text in texts {
             for (ch, gid, width) in self.glyphs(text)? {
@@ -164,13 +197,17 @@ impl FontFace {
             italic_angle: f64::from(face.italic_angle()),
         };
 
-        Ok(FontSubset {
+        let mut subset = FontSubset {
             base_font: format!("{}+{}", subset_tag(&old_gids), self.name),
             cids,
             widths,
-            program,
+            program_len: program.len(),
+            program_z: Arc::new(deflate(&program)),
+            cmap_z: Arc::default(),
             metrics,
-        })
+        };
+        subset.cmap_z = Arc::new(deflate(subset.to_unicode_cmap().as_bytes()));
+        Ok(subset)
     }
 }
 
@@ -184,7 +221,8 @@ struct Metrics {
     italic_angle: f64,
 }
 
-/// A subset font program with the maps needed to show text in it.
+/// A subset font program with the maps needed to show text in it. The program and the
+/// ToUnicode CMap are kept compressed, ready to be written into any number of documents.
 #[derive(Debug, Clone)]
 pub struct FontSubset {
     base_font: String,
@@ -192,7 +230,11 @@ pub struct FontSubset {
     cids: BTreeMap<char, u16>,
     /// Advance of each CID in 1/1000 em, indexed by CID.
     widths: Vec<u16>,
-    program: Vec<u8>,
+    program_len: usize,
+    /// The subset program, zlib-compressed.
+    program_z: Arc<Vec<u8>>,
+    /// The ToUnicode CMap, zlib-compressed.
+    cmap_z: Arc<Vec<u8>>,
     metrics: Metrics,
 }
 
@@ -204,7 +246,7 @@ impl FontSubset {
 
     /// Size in bytes of the subset font program (before compression).
     pub fn program_len(&self) -> usize {
-        self.program.len()
+        self.program_len
     }
 
     /// The string operand that shows `text` (NFC) with this font under `/Identity-H`: two
@@ -242,9 +284,9 @@ impl FontSubset {
     /// ToUnicode CMap) to the update and returns the Type0 font, for a `/Font` resource.
     pub fn write<S: ByteSource>(&self, w: &mut IncrementalWriter<'_, S>) -> ObjRef {
         let mut file_dict = Dict::new();
-        file_dict.set("Length1", self.program.len() as i64);
+        file_dict.set("Length1", self.program_len as i64);
         file_dict.set("Filter", Object::name("FlateDecode"));
-        let font_file = w.add_stream(file_dict, deflate(&self.program));
+        let font_file = w.add_stream(file_dict, self.program_z.to_vec());
 
         let m = &self.metrics;
         let mut descriptor = Dict::new();
@@ -291,7 +333,7 @@ impl FontSubset {
 
         let mut cmap_dict = Dict::new();
         cmap_dict.set("Filter", Object::name("FlateDecode"));
-        let to_unicode = w.add_stream(cmap_dict, deflate(self.to_unicode_cmap().as_bytes()));
+        let to_unicode = w.add_stream(cmap_dict, self.cmap_z.to_vec());
 
         let mut font = Dict::new();
         font.set("Type", Object::name("Font"));
@@ -441,6 +483,17 @@ mod tests {
             subset.encode("abd"),
             Err(EmbedError::MissingGlyph { ch: 'd', .. })
         ));
+    }
+
+    #[test]
+    fn the_same_characters_reuse_the_cached_subset() {
+        let Some(face) = dejavu() else { return };
+        let a = face.subset(&["Văn An", "0123"]).unwrap();
+        let b = face.clone().subset(&["An Văn 3210"]).unwrap();
+        assert!(Arc::ptr_eq(&a.program_z, &b.program_z));
+        let c = face.subset(&["Văn Anh"]).unwrap();
+        assert!(!Arc::ptr_eq(&a.program_z, &c.program_z));
+        assert_ne!(a.base_font(), c.base_font());
     }
 
     #[test]
