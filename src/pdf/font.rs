@@ -47,9 +47,11 @@ const BFCHAR_BLOCK: usize = 100;
 pub struct FontFace {
     data: Arc<Vec<u8>>,
     name: String,
-    /// Recent subsets by their sorted character set, oldest first.
-    cache: Arc<Mutex<Vec<(Vec<char>, FontSubset)>>>,
+    cache: Arc<Mutex<SubsetCache>>,
 }
+
+/// Recent subsets keyed by their sorted, distinct characters, oldest first.
+type SubsetCache = Vec<(Vec<char>, FontSubset)>;
 
 impl FontFace {
     /// Reads a TrueType font (the first face of a collection). Refuses fonts without `glyf`
