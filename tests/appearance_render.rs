@@ -307,8 +307,9 @@ fn check_all(
         .arg("-"));
     assert!(ok, "{label}: pdftotext failed: {err}");
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let name_line = format!("Ký bởi: {}", appearance.signer_cn);
     for want in [
-        "Ký bởi: Nguyễn Văn An",
+        name_line.as_str(),
         "Cơ quan: UBND tỉnh Đắk Lắk",
         "Thời gian ký: 27/11/2026 15:30:00 +07:00",
         "Sổ cái: kyso.daklak.gov.vn+6d3c1a2b",
@@ -350,6 +351,40 @@ fn block_on_a_generated_page() {
         View::A4,
         "generated-auto",
     );
+}
+
+/// A long name in a fixed rectangle shrinks and stays on one line; automatic placement
+/// widens the block instead.
+#[test]
+fn a_long_name_stays_on_one_line() {
+    if !tools_ready() {
+        return;
+    }
+    let mut fixed = block(Placement::Explicit {
+        page: 1,
+        x: 300.0,
+        y: 40.0,
+        w: 260.0,
+        h: 90.0,
+    });
+    fixed.signer_cn = "Công Tôn Nữ Thị Phương Thảo Nguyễn".into();
+    check_all(&one_page_pdf(), &fixed, View::A4, "generated-long-fixed");
+
+    // Too long for legible print in that rectangle: refused, not drawn in 3 pt type.
+    let long = "Nguyễn Thị Phương Thảo - Phó Giám đốc Sở Tài nguyên và Môi trường";
+    fixed.signer_cn = long.into();
+    let original = one_page_pdf();
+    let doc = Document::open(&original[..]).unwrap();
+    let mut w = IncrementalWriter::new(&doc).unwrap();
+    assert!(matches!(
+        fixed.add_to(&doc, &mut w),
+        Err(AppearanceError::TooSmall(_))
+    ));
+
+    let mut auto = block(Placement::Auto);
+    auto.signer_cn = long.into();
+    let (_, rect) = check_all(&one_page_pdf(), &auto, View::A4, "generated-long-auto");
+    assert!(rect[2] - rect[0] > 300.0, "widened: {rect:?}");
 }
 
 #[test]
