@@ -947,4 +947,64 @@ mod tests {
         assert_eq!(num(12.3456), "12.346");
         assert_eq!(num(56.7), "56.7");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Characters of varied widths: narrow, wide, Vietnamese letters with stacked marks.
+        fn width_of(c: char) -> f64 {
+            match c {
+                'i' | 'l' | '.' | ' ' => 0.3,
+                'M' | 'W' | 'Ư' | 'Ở' => 0.9,
+                _ => 0.55,
+            }
+        }
+
+        fn measure(t: &str, size: f64) -> Result<f64, EmbedError> {
+            Ok(t.chars().map(width_of).sum::<f64>() * size)
+        }
+
+        proptest! {
+            /// Whatever the name and block size, the layout either refuses (too small) or puts
+            /// every line on one line inside the text column, at a legible size no larger than
+            /// nominal, with baselines going down inside the block and clear of the QR code.
+            #[test]
+            fn lines_fit_or_layout_refuses(
+                cn in "[a-zA-ZđĐăâêôơưễữởỹ .ilMWƯỞ]{1,80}",
+                w in 40.0f64..700.0,
+                h in 30.0f64..200.0,
+                with_qr in any::<bool>(),
+                aspect in proptest::option::of(0.2f64..5.0),
+            ) {
+                let lines = lines(&cn);
+                let qr = with_qr.then_some(29usize);
+                match layout(&lines, &measure, w, h, qr, aspect) {
+                    Err(AppearanceError::TooSmall(_)) => {}
+                    Err(e) => prop_assert!(false, "unexpected error {e}"),
+                    Ok(l) => {
+                        prop_assert_eq!(l.lines.len(), lines.len());
+                        let right = l.qr.map(|[x, _, _]| x - PADDING).unwrap_or(w - PADDING);
+                        let mut last_y = f64::INFINITY;
+                        for (placed, (text, nominal)) in l.lines.iter().zip(&lines) {
+                            prop_assert_eq!(&placed.text, text);
+                            prop_assert!(placed.size >= MIN_FONT_SIZE && placed.size <= *nominal + 1e-9);
+                            let end = placed.x + measure(text, placed.size).unwrap();
+                            prop_assert!(end <= right + 1e-6, "{} > {}", end, right);
+                            prop_assert!(placed.y > 0.0 && placed.y < h && placed.y < last_y);
+                            last_y = placed.y;
+                        }
+                        if let Some([x, y, side]) = l.qr {
+                            prop_assert!(side >= QR_MIN_SIDE && side <= QR_MAX_SIDE);
+                            prop_assert!(x >= 0.0 && y >= 0.0 && x + side <= w + 1e-9 && y + side <= h + 1e-9);
+                        }
+                        if let Some([ix, iy, iw, ih]) = l.image {
+                            prop_assert!(ix >= 0.0 && iy >= -1e-9 && iy + ih <= h + 1e-9);
+                            prop_assert!(l.lines.iter().all(|line| line.x >= ix + iw));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
