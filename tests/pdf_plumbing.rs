@@ -729,3 +729,120 @@ fn nested_signature_fields_get_qualified_names() {
     assert_eq!(fields[0].field, ObjRef::new(5, 0));
     assert_eq!(fields[0].value, Some(ObjRef::new(7, 0)));
 }
+
+/// Signs `input` with pyHanko (a field named `field`, visible when `visible`), returning the
+/// signed bytes.
+fn pyhanko_sign(dir: &Path, input: &[u8], field: &str, visible: bool) -> Vec<u8> {
+    let (key, cert) = (dir.join("k.pem"), dir.join("c.pem"));
+    if !key.exists() {
+        let status = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=Người ký thử",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+    let (src, dst) = (
+        dir.join(format!("{field}-in.pdf")),
+        dir.join(format!("{field}-out.pdf")),
+    );
+    std::fs::write(&src, input).unwrap();
+    let spec = if visible {
+        format!("1/50,50,250,120/{field}")
+    } else {
+        field.to_string()
+    };
+    let out = Command::new("pyhanko")
+        .args(["sign", "addsig", "--field", &spec, "pemder", "--key"])
+        .arg(&key)
+        .arg("--cert")
+        .arg(&cert)
+        .arg("--no-pass")
+        .arg(&src)
+        .arg(&dst)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pyhanko: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(&dst).unwrap()
+}
+
+/// Documents signed by pyHanko: each signature's byte range is consistent and ends exactly at
+/// the end of the revision that added it; kyso's own update on top still reads everywhere.
+#[test]
+fn pyhanko_signed_documents() {
+    if !tools() || !common::have_tool("openssl") || !common::have_tool("pyhanko") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let classic = minimal_pdf();
+    let objstm = qpdf_variant(
+        dir.path(),
+        &classic,
+        &["--object-streams=generate"],
+        "objstm",
+    );
+    for (name, original) in [("classic", classic), ("objstm", objstm)] {
+        let once = pyhanko_sign(dir.path(), &original, "Sig1", true);
+        let twice = pyhanko_sign(dir.path(), &once, "Sig2", false);
+        assert!(
+            twice.starts_with(&once) && once.starts_with(&original),
+            "{name}: pyHanko updates incrementally"
+        );
+        let doc = Document::open(&twice[..]).unwrap();
+        assert!(!doc.needs_repair(), "{name}: {:?}", doc.diagnostics());
+        assert_eq!(doc.revisions().len(), 3, "{name}");
+        let fields = doc.signature_fields().unwrap();
+        assert_eq!(
+            fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["Sig1", "Sig2"],
+            "{name}"
+        );
+        for (i, f) in fields.iter().enumerate() {
+            let sig = f.value.unwrap();
+            let check = check_byte_range(&doc, doc.last_revision(), sig).unwrap();
+            assert!(check.is_consistent(), "{name} {}: {check:?}", f.name);
+            let covered = doc.revision_ending_at(check.covered_end.unwrap());
+            assert_eq!(
+                covered,
+                Some(i + 1),
+                "{name} {}: ends at the end of its own revision",
+                f.name
+            );
+            assert!(doc.revisions()[i + 1].changed.contains(&sig.num), "{name}");
+            let contents = doc.object(sig).unwrap();
+            let cms = contents
+                .as_dict()
+                .and_then(|d| d.get("Contents"))
+                .and_then(Object::as_string)
+                .unwrap();
+            assert_eq!(
+                cms.bytes.first(),
+                Some(&0x30),
+                "{name}: /Contents holds a DER SEQUENCE"
+            );
+        }
+        let kind = doc.revisions().last().unwrap().kind;
+        round_trip(dir.path(), &format!("pyhanko-{name}"), &twice, kind);
+    }
+}
