@@ -995,7 +995,7 @@ mod tests {
                             last_y = placed.y;
                         }
                         if let Some([x, y, side]) = l.qr {
-                            prop_assert!(side >= QR_MIN_SIDE && side <= QR_MAX_SIDE);
+                            prop_assert!((QR_MIN_SIDE..=QR_MAX_SIDE).contains(&side));
                             prop_assert!(x >= 0.0 && y >= 0.0 && x + side <= w + 1e-9 && y + side <= h + 1e-9);
                         }
                         if let Some([ix, iy, iw, ih]) = l.image {
