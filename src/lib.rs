@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cms;
 pub mod http;
 pub mod ledger;
+pub mod pades;
 pub mod pdf;
 pub mod pki;
 pub mod verdict;
