@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use super::error::LedgerError;
 use super::merkle::Hash;
 use super::store::{CommitBatch, LedgerStore, PublishedCheckpoint};
-use super::tile_edge::{TileEdge, MAX_ENTRY_LEN};
+use super::tile::MAX_BUNDLE_ENTRY;
+use super::tile_edge::TileEdge;
 
 /// Default batch size limit. One batch of 4,096 entries of a few hundred bytes is about 1 MB of
 /// bundles and 16 full level-0 tiles: small enough for one transaction, large enough that one
@@ -113,9 +114,9 @@ impl Sequencer {
     /// Appends entries (contiguous indices, one batch) and waits until they are durable and
     /// covered by a signed checkpoint.
     pub fn append(&self, entries: Vec<PendingEntry>) -> Result<Acknowledged, LedgerError> {
-        if let Some(e) = entries.iter().find(|e| e.data.len() > MAX_ENTRY_LEN) {
+        if let Some(e) = entries.iter().find(|e| e.data.len() > MAX_BUNDLE_ENTRY) {
             return Err(LedgerError::Entry(format!(
-                "{} bytes exceed the {MAX_ENTRY_LEN}-byte bundle limit",
+                "{} bytes exceed the {MAX_BUNDLE_ENTRY}-byte bundle limit",
                 e.data.len()
             )));
         }

@@ -38,12 +38,6 @@
 
 use super::error::LedgerError;
 
-/// Number of tree levels covered by one tile (C2SP tlog-tiles fixes it at 8).
-pub const TILE_HEIGHT: u32 = 8;
-
-/// Number of hashes in a full tile, and of entries in a full bundle.
-pub const TILE_WIDTH: u64 = 1 << TILE_HEIGHT;
-
 /// Which tile: a hash tile of a tile level, or an entry bundle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TileLevel {

@@ -9,10 +9,11 @@
 
 use super::error::LedgerError;
 use super::merkle::{empty_root, leaf_hash, node_hash, Hash};
-use super::store::{TileKey, TileLevel, TILE_HEIGHT, TILE_WIDTH};
+use super::store::{TileKey, TileLevel};
+use super::tile::{MAX_BUNDLE_ENTRY, TILE_HEIGHT};
 
-/// Largest entry a bundle can hold: its length prefix has two bytes (C2SP tlog-tiles).
-pub const MAX_ENTRY_LEN: usize = u16::MAX as usize;
+/// Hashes in a full tile, entries in a full bundle (C2SP tlog-tiles).
+const TILE_WIDTH: u64 = super::tile::TILE_WIDTH as u64;
 
 /// Number of tile levels a 64-bit tree can use (8 levels of 8 tree levels each).
 const MAX_TILE_LEVELS: usize = 8;
@@ -59,7 +60,9 @@ pub fn tile_hashes(data: &[u8]) -> Result<Vec<Hash>, LedgerError> {
         .collect())
 }
 
-/// Splits an entry bundle into its entries (each behind a 2-byte big-endian length).
+/// Splits an entry bundle of any width into its entries (each behind a 2-byte big-endian
+/// length), borrowing them: a store keeps only the latest, possibly wider, version of the
+/// rightmost bundle, so the width is not known in advance.
 pub fn bundle_entries(data: &[u8]) -> Result<Vec<&[u8]>, LedgerError> {
     let mut out = Vec::new();
     let mut rest = data;
@@ -162,7 +165,7 @@ impl TileEdge {
     pub fn push(&mut self, entry: &[u8]) -> Result<u64, LedgerError> {
         let len = u16::try_from(entry.len()).map_err(|_| {
             LedgerError::Entry(format!(
-                "{} bytes exceed the {MAX_ENTRY_LEN}-byte bundle limit",
+                "{} bytes exceed the {MAX_BUNDLE_ENTRY}-byte bundle limit",
                 entry.len()
             ))
         })?;
@@ -278,4 +281,104 @@ impl TileEdge {
 
 fn missing(key: TileKey) -> LedgerError {
     LedgerError::StoreCorrupt(format!("tile {key:?} missing or too short for the tree size"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::ledger::merkle::{tree_hash, MemoryHashStore};
+    use crate::ledger::tile::{new_tiles, Tile};
+
+    fn entry(i: u64) -> Vec<u8> {
+        format!("entry {i}").into_bytes()
+    }
+
+    /// Grows a tree in batches of the given sizes and checks, after each batch, the root
+    /// against ledger-core's reference hash store and every tile against `Tile::read_data`.
+    fn check_batches(batches: &[u64]) {
+        let mut edge = TileEdge::new();
+        let mut reference = MemoryHashStore::new();
+        let mut stored: BTreeMap<TileKey, Vec<u8>> = BTreeMap::new();
+        for &n in batches {
+            let old = edge.size();
+            for _ in 0..n {
+                let i = edge.size();
+                assert_eq!(edge.push(&entry(i)).unwrap(), i);
+                reference.append(&entry(i)).unwrap();
+            }
+            for (k, v) in edge.take_tiles() {
+                stored.insert(k, v);
+            }
+            let size = edge.size();
+            assert_eq!(edge.root(), tree_hash(size, &reference).unwrap(), "size {size}");
+            for t in new_tiles(old, size).unwrap() {
+                let key = TileKey {
+                    level: TileLevel::Hashes(t.level),
+                    index: t.index,
+                };
+                let want = t.read_data(&reference).unwrap();
+                assert_eq!(stored.get(&key), Some(&want), "tile {}", t.path());
+            }
+            // A fresh edge loaded from the stored tiles continues identically.
+            let loaded = TileEdge::load(size, |k| Ok(stored.get(&k).cloned())).unwrap();
+            assert_eq!(loaded.root(), edge.root());
+            edge = loaded;
+        }
+        let size = edge.size();
+        for b in 0..size.div_ceil(TILE_WIDTH) {
+            let data = stored
+                .get(&TileKey {
+                    level: TileLevel::Entries,
+                    index: b,
+                })
+                .unwrap();
+            let entries = bundle_entries(data).unwrap();
+            let width = (size - b * TILE_WIDTH).min(TILE_WIDTH);
+            assert_eq!(entries.len() as u64, width);
+            for (j, e) in entries.iter().enumerate() {
+                assert_eq!(*e, entry(b * TILE_WIDTH + j as u64).as_slice());
+            }
+        }
+    }
+
+    #[test]
+    fn single_appends_match_reference_up_to_70000() {
+        // One leaf per batch up to 600 (every partial width), then big steps across 65,536,
+        // where the first level-2 hash appears.
+        let mut batches = vec![1u64; 600];
+        batches.extend([255, 256, 1000, 4096, 30000, 29047, 1, 2, 4999]);
+        check_batches(&batches);
+    }
+
+    #[test]
+    fn empty_tree_root_is_hash_of_nothing() {
+        assert_eq!(TileEdge::new().root(), empty_root());
+        assert!(TileEdge::new().take_tiles().is_empty());
+    }
+
+    #[test]
+    fn oversized_entry_is_refused() {
+        let mut edge = TileEdge::new();
+        assert!(edge.push(&vec![0u8; MAX_BUNDLE_ENTRY + 1]).is_err());
+        assert_eq!(edge.size(), 0);
+        assert!(edge.push(&vec![0u8; MAX_BUNDLE_ENTRY]).is_ok());
+    }
+
+    #[test]
+    fn load_reports_missing_tiles() {
+        let err = TileEdge::load(300, |_| Ok(None)).unwrap_err();
+        assert!(matches!(err, LedgerError::StoreCorrupt(_)), "{err}");
+        let t = Tile::new(0, 1, 44).unwrap();
+        assert_eq!(t.path(), "tile/0/001.p/44");
+    }
+
+    #[test]
+    fn malformed_bundles_are_errors() {
+        assert!(bundle_entries(&[0]).is_err());
+        assert!(bundle_entries(&[0, 5, 1, 2]).is_err());
+        assert_eq!(bundle_entries(&[0, 1, 9, 0, 0]).unwrap(), vec![&[9u8][..], &[][..]]);
+        assert!(tile_hashes(&[0u8; 33]).is_err());
+    }
 }
