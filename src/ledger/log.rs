@@ -21,6 +21,7 @@
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::audit::TileSource;
 use super::checkpoint::{Checkpoint, SignedCheckpoint};
 use super::entry::{document_id_hash, Entry};
 use super::error::LedgerError;
@@ -304,6 +305,17 @@ impl LogReader {
             out.push(found);
         }
         Ok(out)
+    }
+}
+
+/// The auditor reads a local store through the same tile paths as a remote log.
+impl TileSource for LogReader {
+    fn checkpoint(&mut self) -> Result<Vec<u8>, LedgerError> {
+        LogReader::checkpoint(self)
+    }
+
+    fn fetch(&mut self, path: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.tile(path)
     }
 }
 

@@ -6,6 +6,7 @@
 //! storage trait (`store`) and its backends (`sqlite`, `postgres`, `memory`), the group-commit
 //! `sequencer`, and the `log` facade that the CLI and the HTTP layer use.
 
+pub mod audit;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod entry;

@@ -252,6 +252,24 @@ impl TileEdge {
         out
     }
 
+    /// The current partial (rightmost, not full) hash tiles of every level.
+    pub fn partial_tiles(&self) -> Vec<(TileKey, Vec<u8>)> {
+        self.hashes
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !h.is_empty())
+            .filter_map(|(level, h)| {
+                Some((
+                    TileKey {
+                        level: TileLevel::Hashes(level_u8(level).ok()?),
+                        index: shift(self.size, level + 1),
+                    },
+                    h.concat(),
+                ))
+            })
+            .collect()
+    }
+
     /// The RFC 6962 root of the tree: the perfect subtrees of the edge, from the largest (the
     /// highest level, leftmost) down, folded from the right.
     pub fn root(&self) -> Hash {
