@@ -333,7 +333,7 @@ fn bit_len(x: u64) -> u32 {
 /// subtree above that point.
 fn inclusion_proof_len(index: u64, size: u64) -> usize {
     let inner = bit_len(index ^ (size - 1));
-    let border = (index >> inner).count_ones();
+    let border = index.checked_shr(inner).unwrap_or(0).count_ones();
     (inner + border) as usize
 }
 
@@ -435,8 +435,11 @@ pub fn verify_consistency<P: AsRef<[u8]>>(
     // levels below the largest complete subtree ending at size1, whose root is either root1
     // itself (size1 a power of two) or the first proof hash.
     let shift = size1.trailing_zeros();
-    let inner = bit_len((size1 - 1) ^ (size2 - 1)) - shift;
-    let border = ((size1 - 1) >> (inner + shift)).count_ones();
+    let inner = bit_len((size1 - 1) ^ (size2 - 1)).saturating_sub(shift);
+    let border = (size1 - 1)
+        .checked_shr(inner + shift)
+        .unwrap_or(0)
+        .count_ones();
     let seeded = size1 == 1u64 << shift;
     let want = (inner + border) as usize + usize::from(!seeded);
     if proof.len() != want {

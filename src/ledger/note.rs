@@ -90,12 +90,12 @@ impl NoteSignature {
     }
 }
 
-/// Checks note text: valid UTF-8 (guaranteed by `&str`), non-empty, ending in a newline, with
-/// no control characters other than newline, within [`MAX_NOTE_SIZE`].
+/// Checks note text: valid UTF-8 (guaranteed by `&str`), ending in a newline, holding more than
+/// newlines, with no control characters other than newline, within [`MAX_NOTE_SIZE`].
 pub fn check_note_text(text: &str) -> Result<(), LedgerError> {
-    if text.is_empty() || !text.ends_with('\n') {
+    if !text.ends_with('\n') || text.bytes().all(|b| b == b'\n') {
         return Err(LedgerError::Note(
-            "text must be non-empty and end in a newline".into(),
+            "text must end in a newline and hold more than newlines".into(),
         ));
     }
     if text.len() > MAX_NOTE_SIZE {
@@ -317,10 +317,9 @@ pub trait NoteVerifier {
 /// Splits a key string `<name>+<hex key ID>+<base64 key>` and checks the name and that the
 /// key ID is 8 hex digits.
 pub(crate) fn split_key_string(s: &str) -> Result<(&str, KeyId, Vec<u8>), LedgerError> {
-    let mut parts = s.split('+');
-    let (Some(name), Some(id_hex), Some(b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    // The base64 key may itself contain '+'; names and key IDs cannot.
+    let mut parts = s.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(LedgerError::Key(
             "key must be <name>+<hex key ID>+<base64 key>".into(),
         ));

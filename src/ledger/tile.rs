@@ -62,9 +62,10 @@ impl Tile {
                 "width {width} is not in 1..={TILE_WIDTH}"
             )));
         }
+        // The tile's last node must end inside a `u64`-sized tree: (end node) << 8L <= u64::MAX.
         let end_node = u128::from(index) * u128::from(TILE_WIDTH) + u128::from(width);
-        let end_leaf = end_node << (u32::from(level) * TILE_HEIGHT);
-        if end_leaf > u128::from(u64::MAX) {
+        let max_nodes = u128::from(u64::MAX >> (u32::from(level) * TILE_HEIGHT));
+        if end_node > max_nodes {
             return Err(LedgerError::Tile(format!(
                 "tile {level}/{index} lies beyond the largest possible tree"
             )));
