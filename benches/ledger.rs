@@ -19,9 +19,9 @@ use kyso::ledger::sqlite::{SqliteConnect, SqlitePublished};
 
 const ORIGIN: &str = "bench.kyso.example/ledger";
 /// Entries per append request of one producer thread.
-const REQUEST: usize = 512;
+const REQUEST: usize = 1024;
 /// Producer threads (the HTTP workers of a server).
-const PRODUCERS: usize = 4;
+const PRODUCERS: usize = 8;
 /// Rows of the floor measurement.
 const FLOOR_ROWS: usize = 200_000;
 /// Entries of the sustained-append measurement.
@@ -108,8 +108,8 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10 * MILLION);
-    let tmp = tempfile::tempdir_in(std::env::var("KYSO_BENCH_DIR").unwrap_or("/tmp".into()))
-        .unwrap();
+    let base = std::env::var_os("KYSO_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into);
+    let tmp = tempfile::tempdir_in(base).unwrap();
     println!("ledger benchmark in {}", tmp.path().display());
 
     let floor_rate = floor(tmp.path());

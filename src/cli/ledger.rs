@@ -485,7 +485,7 @@ fn get(
         (None, None) => return Err("give --id or --hash".into()),
     };
     let Some(latest) = found.last() else {
-        eprintln!("not found in the log / không có trong sổ cái");
+        eprintln!("không có trong sổ cái / not found in the ledger");
         return Ok(EXIT_INVALID);
     };
     if let Some(path) = out {

@@ -137,11 +137,6 @@ impl MemoryStore {
             shared: Arc::clone(&self.shared),
         }
     }
-
-    /// Number of entries in the lookup index (test inspection).
-    pub fn lookup_len(&self) -> usize {
-        lock(&self.shared).visible.lookup.len()
-    }
 }
 
 impl Connect for MemoryStore {

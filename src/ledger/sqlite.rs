@@ -288,3 +288,91 @@ impl PublishedCheckpoint for SqlitePublished {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity() -> LogIdentity {
+        LogIdentity {
+            origin: "test.kyso.example/sqlite".into(),
+            verifier_key: "k".into(),
+        }
+    }
+
+    #[test]
+    fn commit_is_visible_after_reopen_and_stale_commits_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.identity().unwrap(), None);
+        assert!(matches!(store.state(), Err(LedgerError::NoLog)));
+        store.create(&identity(), b"cp0").unwrap();
+        assert!(matches!(store.create(&identity(), b"cp0"), Err(LedgerError::LogExists)));
+        let key = TileKey {
+            level: TileLevel::Hashes(1),
+            index: 7,
+        };
+        let batch = CommitBatch {
+            old_size: 0,
+            new_size: 2,
+            tiles: vec![(key, vec![1; 64])],
+            lookup: vec![(-5, 1), (-5, 0), (9, 1)],
+            checkpoint: b"cp2".to_vec(),
+        };
+        store.sequence().unwrap().commit(&batch).unwrap();
+        // Rolled back: a transaction dropped without commit changes nothing.
+        drop(store.sequence().unwrap());
+        let stale = store.sequence().unwrap().commit(&batch).unwrap_err();
+        assert!(matches!(stale, LedgerError::ConcurrentSequencing { .. }));
+        drop(store);
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.identity().unwrap(), Some(identity()));
+        assert_eq!(
+            store.state().unwrap(),
+            TreeState {
+                size: 2,
+                checkpoint: b"cp2".to_vec()
+            }
+        );
+        assert_eq!(store.tile(key).unwrap(), Some(vec![1; 64]));
+        assert_eq!(store.lookup(-5, 10).unwrap(), vec![0, 1]);
+        assert_eq!(store.lookup(-5, 1).unwrap(), vec![0]);
+        assert!(store.lookup(4, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn tile_ids_are_bounded() {
+        let ok = TileKey {
+            level: TileLevel::Entries,
+            index: (1 << 56) - 1,
+        };
+        assert!(tile_row_id(ok).is_ok());
+        let too_far = TileKey {
+            level: TileLevel::Entries,
+            index: 1 << 56,
+        };
+        assert!(tile_row_id(too_far).is_err());
+        let too_high = TileKey {
+            level: TileLevel::Hashes(16),
+            index: 0,
+        };
+        assert!(tile_row_id(too_high).is_err());
+        let distinct = [
+            TileKey {
+                level: TileLevel::Entries,
+                index: 3,
+            },
+            TileKey {
+                level: TileLevel::Hashes(0),
+                index: 3,
+            },
+            TileKey {
+                level: TileLevel::Hashes(1),
+                index: 3,
+            },
+        ]
+        .map(|k| tile_row_id(k).unwrap());
+        assert!(distinct[0] != distinct[1] && distinct[1] != distinct[2]);
+    }
+}

@@ -48,22 +48,12 @@ pub enum TileLevel {
 }
 
 impl TileLevel {
-    /// Level number as stored in the databases: entry bundles are `-1`.
+    /// Level number as stored in PostgreSQL: entry bundles are `-1`.
     pub fn to_db(self) -> i16 {
         match self {
             TileLevel::Hashes(l) => i16::from(l),
             TileLevel::Entries => -1,
         }
-    }
-
-    /// Inverse of [`TileLevel::to_db`].
-    pub fn from_db(v: i64) -> Result<Self, LedgerError> {
-        if v == -1 {
-            return Ok(TileLevel::Entries);
-        }
-        u8::try_from(v)
-            .map(TileLevel::Hashes)
-            .map_err(|_| LedgerError::StoreCorrupt(format!("tile level {v} out of range")))
     }
 }
 
