@@ -69,9 +69,12 @@ fn floor(dir: &std::path::Path) -> f64 {
     for batch in 0..FLOOR_ROWS / 1000 {
         let tx = conn.transaction().unwrap();
         {
-            let mut st = tx.prepare_cached("INSERT INTO t (id, data) VALUES (?1, ?2)").unwrap();
+            let mut st = tx
+                .prepare_cached("INSERT INTO t (id, data) VALUES (?1, ?2)")
+                .unwrap();
             for i in 0..1000 {
-                st.execute(rusqlite::params![(batch * 1000 + i) as i64, row]).unwrap();
+                st.execute(rusqlite::params![(batch * 1000 + i) as i64, row])
+                    .unwrap();
             }
         }
         tx.commit().unwrap();
@@ -176,7 +179,9 @@ fn main() {
             let proof = ledger.inclusion_proof(i, size).unwrap();
             times.push(t.elapsed());
             let leaf = leaf_hash(&ledger.entry(i).unwrap());
-            assert!(verify_inclusion(i, size, &leaf, &proof, &root).unwrap().is_valid());
+            assert!(verify_inclusion(i, size, &leaf, &proof, &root)
+                .unwrap()
+                .is_valid());
         }
         times.sort();
         let mean = times.iter().sum::<Duration>() / PROOFS as u32;

@@ -13,7 +13,11 @@ const KYSO: &str = env!("CARGO_BIN_EXE_kyso");
 const DOC_ID: &str = "K7Q2M4XW9D3RB6TF5HYJ8NPC2A";
 
 fn kyso(args: &[&str]) -> Output {
-    Command::new(KYSO).arg("ledger").args(args).output().unwrap()
+    Command::new(KYSO)
+        .arg("ledger")
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn ok(args: &[&str]) -> String {
@@ -111,7 +115,13 @@ fn ledger_cli_round_trip() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("kyso-data");
     let dir = data.to_str().unwrap();
-    let init = ok(&["init", "--dir", dir, "--origin", "ledger.test.kyso.example/tinh"]);
+    let init = ok(&[
+        "init",
+        "--dir",
+        dir,
+        "--origin",
+        "ledger.test.kyso.example/tinh",
+    ]);
     assert!(init.contains("verifier key: ledger.test.kyso.example/tinh+"));
     let vkey = data.join("log.vkey");
     let vkey_s = vkey.to_str().unwrap();
@@ -133,7 +143,15 @@ fn ledger_cli_round_trip() {
 
     // get by id: the latest event's proof to a file; JSON lists both events.
     let proof = tmp.path().join("doc.tlog-proof");
-    let text = ok(&["get", "--dir", dir, "--id", DOC_ID, "--out", proof.to_str().unwrap()]);
+    let text = ok(&[
+        "get",
+        "--dir",
+        dir,
+        "--id",
+        DOC_ID,
+        "--out",
+        proof.to_str().unwrap(),
+    ]);
     assert!(text.starts_with("c2sp.org/tlog-proof@v1\n"));
     assert_eq!(std::fs::read_to_string(&proof).unwrap(), text);
     let all = json(&ok(&["get", "--dir", dir, "--id", DOC_ID, "--json"]));
@@ -147,11 +165,25 @@ fn ledger_cli_round_trip() {
     let by_hash = json(&ok(&["get", "--dir", dir, "--hash", &rev, "--json"]));
     assert_eq!(by_hash.as_array().unwrap().len(), 2);
     assert_eq!(by_hash[0]["index"], 300);
-    assert_eq!(kyso(&["get", "--dir", dir, "--id", "UNKNOWN"]).status.code(), Some(1));
+    assert_eq!(
+        kyso(&["get", "--dir", dir, "--id", "UNKNOWN"])
+            .status
+            .code(),
+        Some(1)
+    );
 
     // Offline verification.
     let p = proof.to_str().unwrap();
-    let v = json(&ok(&["verify-proof", p, "--key", vkey_s, "--id", DOC_ID, "--hash", &rev]));
+    let v = json(&ok(&[
+        "verify-proof",
+        p,
+        "--key",
+        vkey_s,
+        "--id",
+        DOC_ID,
+        "--hash",
+        &rev,
+    ]));
     assert_eq!(v["valid"], true);
     assert_eq!(v["index"], 301);
     assert_eq!(v["entry"]["event"], "revoked");
@@ -163,7 +195,10 @@ fn ledger_cli_round_trip() {
     assert_ne!(bad_key.status.code(), Some(0));
     // Tamper with one proof hash: the inclusion proof fails.
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    let hash_line = lines.iter().position(|l| l.len() == 44 && l.ends_with('=')).unwrap();
+    let hash_line = lines
+        .iter()
+        .position(|l| l.len() == 44 && l.ends_with('='))
+        .unwrap();
     lines[hash_line] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into();
     let tampered = tmp.path().join("tampered.tlog-proof");
     std::fs::write(&tampered, lines.join("\n") + "\n").unwrap();
@@ -172,7 +207,10 @@ fn ledger_cli_round_trip() {
 
     // Checkpoint and audits.
     let cp = ok(&["checkpoint", "--dir", dir]);
-    assert!(cp.starts_with("ledger.test.kyso.example/tinh\n302\n"), "{cp}");
+    assert!(
+        cp.starts_with("ledger.test.kyso.example/tinh\n302\n"),
+        "{cp}"
+    );
     let old = tmp.path().join("old.cp");
     let old_s = old.to_str().unwrap();
     let (passed, report) = audit(&["audit", "--dir", dir, "--key", vkey_s, "--since", old_s]);
@@ -196,7 +234,13 @@ fn ledger_cli_round_trip() {
     let fd = forked_dir.to_str().unwrap();
     std::fs::create_dir_all(&forked_dir).unwrap();
     std::fs::copy(data.join("log.key"), forked_dir.join("log.key")).unwrap();
-    ok(&["init", "--dir", fd, "--origin", "ledger.test.kyso.example/tinh"]);
+    ok(&[
+        "init",
+        "--dir",
+        fd,
+        "--origin",
+        "ledger.test.kyso.example/tinh",
+    ]);
     for i in 0..200 {
         let doc = format!("FORK{i}");
         let rev = sha(&doc);

@@ -30,7 +30,12 @@ struct Outcome {
 
 fn spawn(args: &[&str]) -> Child {
     Command::new(KYSO)
-        .args(["ledger", "bench-append", "--count", &PER_PROCESS.to_string()])
+        .args([
+            "ledger",
+            "bench-append",
+            "--count",
+            &PER_PROCESS.to_string(),
+        ])
         .args(["--threads", "3", "--batch", "2"])
         .args(args)
         .stdout(Stdio::piped())
@@ -53,7 +58,9 @@ fn finish(child: Child) -> Outcome {
         match parts.as_slice() {
             ["acked", index, leaf, _size] => acked.push((index.parse().unwrap(), leaf.to_string())),
             ["checkpoint", b64] => {
-                let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .unwrap();
                 checkpoints.push(SignedCheckpoint::parse(&bytes).unwrap());
             }
             _ => panic!("unexpected output line {line:?}"),
@@ -78,11 +85,18 @@ fn check(connect: &dyn Connect, vkey_file: &Path, outcomes: &[Outcome]) {
         }
     }
     let indices: Vec<u64> = by_index.keys().copied().collect();
-    assert_eq!(indices, (0..total).collect::<Vec<_>>(), "indices are not 0..N-1");
+    assert_eq!(
+        indices,
+        (0..total).collect::<Vec<_>>(),
+        "indices are not 0..N-1"
+    );
     let cp = reader.signed_checkpoint().unwrap();
     assert_eq!(cp.checkpoint().size, total);
     for (index, leaf) in &by_index {
-        assert_eq!(&hex::encode(leaf_hash(&reader.entry(*index).unwrap())), leaf);
+        assert_eq!(
+            &hex::encode(leaf_hash(&reader.entry(*index).unwrap())),
+            leaf
+        );
     }
     let report = audit(&mut reader, &verifier, None).unwrap();
     assert!(report.passed(), "{:?}", report.problems);
@@ -101,7 +115,12 @@ fn check(connect: &dyn Connect, vkey_file: &Path, outcomes: &[Outcome]) {
 
 fn init(args: &[&str]) {
     let out = Command::new(KYSO)
-        .args(["ledger", "init", "--origin", "test.kyso.example/concurrency"])
+        .args([
+            "ledger",
+            "init",
+            "--origin",
+            "test.kyso.example/concurrency",
+        ])
         .args(args)
         .output()
         .unwrap();

@@ -36,7 +36,10 @@ fn parse_ack(line: &str) -> Option<(u64, String)> {
     let index = parts.next()?.parse().ok()?;
     let leaf = parts.next()?.to_owned();
     let size: u64 = parts.next()?.parse().ok()?;
-    assert!(size > index, "ack of {index} with a checkpoint of size {size}");
+    assert!(
+        size > index,
+        "ack of {index} with a checkpoint of size {size}"
+    );
     Some((index, leaf))
 }
 
@@ -52,9 +55,16 @@ fn check_store(
     assert!(cp.is_signed_by(verifier));
     let size = cp.checkpoint().size;
     for (index, leaf) in acked {
-        assert!(*index < size, "acknowledged entry {index} lost (size {size})");
+        assert!(
+            *index < size,
+            "acknowledged entry {index} lost (size {size})"
+        );
         let data = reader.entry(*index).unwrap();
-        assert_eq!(&hex::encode(leaf_hash(&data)), leaf, "entry {index} changed");
+        assert_eq!(
+            &hex::encode(leaf_hash(&data)),
+            leaf,
+            "entry {index} changed"
+        );
     }
     let report = audit(&mut reader, verifier, previous).unwrap();
     assert!(report.passed(), "audit after kill: {:?}", report.problems);
@@ -89,7 +99,14 @@ fn acknowledged_entries_survive_sigkill_at_24_moments() {
     for round in 0..ROUNDS {
         let batch = (round % 3 + 1).to_string();
         let mut child = Command::new(KYSO)
-            .args(["ledger", "bench-append", "--dir", dir_s, "--count", "1000000"])
+            .args([
+                "ledger",
+                "bench-append",
+                "--dir",
+                dir_s,
+                "--count",
+                "1000000",
+            ])
             .args(["--threads", "3", "--batch", &batch])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -109,7 +126,9 @@ fn acknowledged_entries_survive_sigkill_at_24_moments() {
         let mut round_lines = Vec::new();
         // Odd rounds wait for a number of acknowledgements, even rounds for a time.
         let want_acks = if round % 2 == 1 { round * 9 } else { u64::MAX };
-        while start.elapsed() < kill_delay(round) || (want_acks != u64::MAX && round_lines.len() < want_acks as usize) {
+        while start.elapsed() < kill_delay(round)
+            || (want_acks != u64::MAX && round_lines.len() < want_acks as usize)
+        {
             match rx.recv_timeout(Duration::from_millis(1)) {
                 Ok(l) => round_lines.push(l),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -135,8 +154,19 @@ fn acknowledged_entries_survive_sigkill_at_24_moments() {
         }
         last = Some(check_store(&dir, &verifier, &acked, last.as_ref()));
     }
-    assert!(killed_running >= 20, "only {killed_running} kills hit a running process");
-    assert!(acked.len() > 100, "too few appends acknowledged: {}", acked.len());
+    eprintln!(
+        "{killed_running} kills of a running appender, {} acknowledged entries",
+        acked.len()
+    );
+    assert!(
+        killed_running >= 20,
+        "only {killed_running} kills hit a running process"
+    );
+    assert!(
+        acked.len() > 100,
+        "too few appends acknowledged: {}",
+        acked.len()
+    );
 
     // The next checkpoint after all the kills is consistent with the last one.
     let out = Command::new(KYSO)

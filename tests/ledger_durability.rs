@@ -50,7 +50,13 @@ fn entry(thread: u64, i: u64) -> Entry {
 }
 
 fn open(store: &MemoryStore) -> Result<Ledger, LedgerError> {
-    Ledger::open(store, Box::new(store.published()), signer(), Some(ORIGIN), options())
+    Ledger::open(
+        store,
+        Box::new(store.published()),
+        signer(),
+        Some(ORIGIN),
+        options(),
+    )
 }
 
 /// Appends from several threads until done or an error; returns (index, encoded entry) of
@@ -68,7 +74,10 @@ fn append_stream(ledger: &Ledger) -> (Vec<(u64, Vec<u8>)>, Option<SignedCheckpoi
                         Ok(done) => {
                             let cp = SignedCheckpoint::parse(&done.checkpoint).unwrap();
                             assert!(cp.checkpoint().size > done.index);
-                            acked.lock().unwrap().push((done.index, e.encode().unwrap()));
+                            acked
+                                .lock()
+                                .unwrap()
+                                .push((done.index, e.encode().unwrap()));
                             let mut last = last_cp.lock().unwrap();
                             if last
                                 .as_ref()
@@ -143,7 +152,10 @@ fn a_commit_from_a_stale_size_is_refused() {
         ..CommitBatch::default()
     };
     let err = conn.sequence().unwrap().commit(&batch).unwrap_err();
-    assert!(matches!(err, LedgerError::ConcurrentSequencing { .. }), "{err}");
+    assert!(
+        matches!(err, LedgerError::ConcurrentSequencing { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -170,9 +182,14 @@ fn every_acknowledged_append_survives_a_crash_at_every_step() {
     let mut crashes = 0;
     for crash_at in first_step..=last_step {
         let store = MemoryStore::new();
-        let ledger =
-            Ledger::create(&store, Box::new(store.published()), ORIGIN, signer(), options())
-                .unwrap();
+        let ledger = Ledger::create(
+            &store,
+            Box::new(store.published()),
+            ORIGIN,
+            signer(),
+            options(),
+        )
+        .unwrap();
         store.set_faults(FaultPlan {
             crash_before_step: Some(crash_at),
             fail_step: None,
@@ -190,11 +207,18 @@ fn every_acknowledged_append_survives_a_crash_at_every_step() {
         let ledger = open(&store).unwrap_or_else(|e| panic!("crash at step {crash_at}: {e}"));
         let cp = ledger.signed_checkpoint().unwrap();
         for (index, data) in &acked {
-            assert!(*index < cp.checkpoint().size, "crash at {crash_at}: entry {index} lost");
+            assert!(
+                *index < cp.checkpoint().size,
+                "crash at {crash_at}: entry {index} lost"
+            );
             assert_eq!(&ledger.entry(*index).unwrap(), data, "crash at {crash_at}");
             let e = Entry::decode(data).unwrap();
             let found = ledger.find_by_id_hash(&e.document_id_hash).unwrap();
-            assert_eq!(found.len(), 1, "crash at {crash_at}: lookup of entry {index}");
+            assert_eq!(
+                found.len(),
+                1,
+                "crash at {crash_at}: lookup of entry {index}"
+            );
         }
         // The next checkpoint is consistent with the last acknowledged one.
         let next = ledger.append(&entry(99, crash_at)).unwrap();
@@ -218,8 +242,14 @@ fn every_acknowledged_append_survives_a_crash_at_every_step() {
 #[test]
 fn a_failed_write_fails_its_batch_only() {
     let store = MemoryStore::new();
-    let ledger =
-        Ledger::create(&store, Box::new(store.published()), ORIGIN, signer(), options()).unwrap();
+    let ledger = Ledger::create(
+        &store,
+        Box::new(store.published()),
+        ORIGIN,
+        signer(),
+        options(),
+    )
+    .unwrap();
     ledger.append(&entry(0, 0)).unwrap();
     // Fail the write step of the next batch.
     store.set_faults(FaultPlan {

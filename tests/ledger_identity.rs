@@ -80,7 +80,9 @@ fn sqlite_store_restored_behind_published_checkpoint_is_refused() {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     std::fs::copy(&backup, &db).unwrap();
-    let err = open_sqlite(dir.path(), ORIGIN, 1).err().expect("must be refused");
+    let err = open_sqlite(dir.path(), ORIGIN, 1)
+        .err()
+        .expect("must be refused");
     assert_eq!(
         err,
         LedgerError::BehindPublished {
@@ -163,7 +165,10 @@ fn rewritten_history_of_the_published_size_is_refused() {
     )
     .err()
     .expect("must be refused");
-    assert!(matches!(err, LedgerError::ForkedFromPublished { .. }), "{err}");
+    assert!(
+        matches!(err, LedgerError::ForkedFromPublished { .. }),
+        "{err}"
+    );
 }
 
 #[test]

@@ -225,7 +225,10 @@ fn dispatch(cmd: LedgerCommand) -> Result<u8, String> {
         } => get(&store, id.as_deref(), hash.as_deref(), json, out.as_deref()),
         LedgerCommand::Checkpoint { store } => {
             let reader = open_reader(&store)?;
-            print!("{}", String::from_utf8_lossy(&reader.checkpoint().map_err(s)?));
+            print!(
+                "{}",
+                String::from_utf8_lossy(&reader.checkpoint().map_err(s)?)
+            );
             Ok(EXIT_VALID)
         }
         LedgerCommand::VerifyProof {
@@ -371,7 +374,10 @@ fn init(store: &StoreArgs, origin: &str) -> Result<u8, String> {
     fs::write(store.dir.join("log.vkey"), format!("{vkey}\n")).map_err(s)?;
     println!("created log {origin}");
     println!("verifier key: {vkey}");
-    print!("{}", String::from_utf8_lossy(&ledger.checkpoint().map_err(s)?));
+    print!(
+        "{}",
+        String::from_utf8_lossy(&ledger.checkpoint().map_err(s)?)
+    );
     Ok(EXIT_VALID)
 }
 
@@ -613,7 +619,9 @@ impl HttpSource {
                 .map(Some)
                 .map_err(|e| LedgerError::Storage(format!("GET {url}: {e}"))),
             404 => Ok(None),
-            code => Err(LedgerError::Storage(format!("GET {url}: HTTP status {code}"))),
+            code => Err(LedgerError::Storage(format!(
+                "GET {url}: HTTP status {code}"
+            ))),
         }
     }
 }
@@ -638,8 +646,9 @@ fn run_audit(
     let verifier = load_verifier(key)?;
     let since = since
         .map(|p| {
-            read_small(p, MAX_NOTE_SIZE as u64)
-                .and_then(|b| SignedCheckpoint::parse(&b).map_err(|e| format!("{}: {e}", p.display())))
+            read_small(p, MAX_NOTE_SIZE as u64).and_then(|b| {
+                SignedCheckpoint::parse(&b).map_err(|e| format!("{}: {e}", p.display()))
+            })
         })
         .transpose()?;
     let mut source: Box<dyn TileSource> = match (dir, url) {
@@ -782,10 +791,10 @@ fn bench_append(store: &StoreArgs, count: u64, threads: u64, batch: u64) -> Resu
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("append thread panicked".into())))
-            .collect()
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("append thread panicked".into()))
+        })
     });
     result?;
     let b64 = base64::engine::general_purpose::STANDARD;

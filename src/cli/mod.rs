@@ -34,7 +34,7 @@ enum Command {
     /// Run the HTTP service.
     Serve(serve::ServeArgs),
     /// The verifiable ledger of issued documents.
-    Ledger(ledger::LedgerArgs),
+    Ledger(Box<ledger::LedgerArgs>),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
@@ -42,7 +42,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Serve(args) => serve::run(args),
-        Command::Ledger(args) => ledger::run(args),
+        Command::Ledger(args) => ledger::run(*args),
     };
     ExitCode::from(code)
 }

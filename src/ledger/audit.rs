@@ -55,9 +55,9 @@ fn compare_tile(
     let path = tile.path();
     match source.fetch(&path)? {
         Some(served) if served == data => report.hash_tiles_checked += 1,
-        Some(_) => report
-            .problems
-            .push(format!("{path} differs from the hashes recomputed from the entries")),
+        Some(_) => report.problems.push(format!(
+            "{path} differs from the hashes recomputed from the entries"
+        )),
         None => report.problems.push(format!("{path} is missing")),
     }
     Ok(())

@@ -96,7 +96,10 @@ pub enum LedgerError {
     #[error(
         "the store holds {store_size} entries but checkpoint {published_size} was already          published: the store is behind (an old backup restored?); refusing to open it, since          appending would fork the log. Restore the newest data or recover the missing entries          from a mirror of the tiles"
     )]
-    BehindPublished { store_size: u64, published_size: u64 },
+    BehindPublished {
+        store_size: u64,
+        published_size: u64,
+    },
 
     /// The store's tree does not contain the last published checkpoint's tree.
     #[error(
@@ -109,7 +112,9 @@ pub enum LedgerError {
     StoreCorrupt(String),
 
     /// The tree grew under a sequencing transaction: the backend's lock did not hold.
-    #[error("the tree changed during sequencing (computed from size {expected}, store has {found})")]
+    #[error(
+        "the tree changed during sequencing (computed from size {expected}, store has {found})"
+    )]
     ConcurrentSequencing { expected: u64, found: u64 },
 
     /// A crash simulated by the in-memory test store.

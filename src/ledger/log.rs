@@ -114,7 +114,9 @@ impl LogReader {
             )));
         }
         if reader.root_at(state.size, state.size)? != cp.checkpoint().root {
-            return Err(corrupt("the stored tiles do not recompute the checkpoint root"));
+            return Err(corrupt(
+                "the stored tiles do not recompute the checkpoint root",
+            ));
         }
         Ok(reader)
     }
@@ -137,7 +139,9 @@ impl LogReader {
     fn parse_own_checkpoint(&self, bytes: &[u8]) -> Result<SignedCheckpoint, LedgerError> {
         let cp = SignedCheckpoint::parse(bytes)?;
         if cp.checkpoint().origin != self.identity.origin || !cp.is_signed_by(&self.verifier) {
-            return Err(corrupt("a stored checkpoint is not signed by this log's key"));
+            return Err(corrupt(
+                "a stored checkpoint is not signed by this log's key",
+            ));
         }
         Ok(cp)
     }
@@ -153,7 +157,11 @@ impl LogReader {
     }
 
     /// A stored tile's latest version; full ones through the cache.
-    fn stored(&self, key: TileKey, full_len: Option<usize>) -> Result<Option<Arc<Vec<u8>>>, LedgerError> {
+    fn stored(
+        &self,
+        key: TileKey,
+        full_len: Option<usize>,
+    ) -> Result<Option<Arc<Vec<u8>>>, LedgerError> {
         if let Some(hit) = lock(&self.cache).get(&key) {
             return Ok(Some(hit));
         }
@@ -276,7 +284,11 @@ impl LogReader {
         self.find(hash, |e| e.revision_hash == *hash)
     }
 
-    fn find(&self, key: &Hash, matches: impl Fn(&Entry) -> bool) -> Result<Vec<Found>, LedgerError> {
+    fn find(
+        &self,
+        key: &Hash,
+        matches: impl Fn(&Entry) -> bool,
+    ) -> Result<Vec<Found>, LedgerError> {
         let (state, cp) = self.current()?;
         let candidates = lock(&self.store).lookup(lookup_key(key), MAX_LOOKUP_CANDIDATES)?;
         let mut out = Vec::new();
@@ -300,7 +312,9 @@ impl LogReader {
             let extra = found.proof.extra.as_deref().unwrap_or_default();
             let report = found.proof.verify_entry(extra, &self.verifier, &[])?;
             if !report.is_valid() {
-                return Err(corrupt(format!("the proof of entry {index} does not verify")));
+                return Err(corrupt(format!(
+                    "the proof of entry {index} does not verify"
+                )));
             }
             out.push(found);
         }
@@ -430,7 +444,10 @@ impl Ledger {
             .map(|e| {
                 Ok(PendingEntry {
                     data: e.encode()?,
-                    lookup: vec![lookup_key(&e.document_id_hash), lookup_key(&e.revision_hash)],
+                    lookup: vec![
+                        lookup_key(&e.document_id_hash),
+                        lookup_key(&e.revision_hash),
+                    ],
                 })
             })
             .collect::<Result<Vec<_>, LedgerError>>()?;

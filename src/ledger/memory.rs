@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::error::LedgerError;
 use super::store::{
-    check_batch, CommitBatch, Connect, LedgerStore, LogIdentity, PublishedCheckpoint,
-    SequenceTx, TileKey, TreeState,
+    check_batch, CommitBatch, Connect, LedgerStore, LogIdentity, PublishedCheckpoint, SequenceTx,
+    TileKey, TreeState,
 };
 
 /// The content of a memory store at one moment; also what a simulated backup holds.

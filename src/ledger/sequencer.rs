@@ -255,8 +255,9 @@ mod tests {
 
     fn start(store: &MemoryStore, config: SequencerConfig) -> Sequencer {
         let signer = Ed25519Signer::from_seed(ORIGIN, [5u8; 32]).unwrap();
-        let empty = SignedCheckpoint::sign(Checkpoint::new(ORIGIN, 0, empty_root()).unwrap(), &signer)
-            .unwrap();
+        let empty =
+            SignedCheckpoint::sign(Checkpoint::new(ORIGIN, 0, empty_root()).unwrap(), &signer)
+                .unwrap();
         let identity = LogIdentity {
             origin: ORIGIN.into(),
             verifier_key: signer.verifier().to_key_string(),
@@ -270,8 +271,13 @@ mod tests {
             let cp = SignedCheckpoint::sign(Checkpoint::new(ORIGIN, size, *root)?, &signer)?;
             Ok(cp.to_text().into_bytes())
         });
-        Sequencer::start(store.connect().unwrap(), Box::new(store.published()), sign, config)
-            .unwrap()
+        Sequencer::start(
+            store.connect().unwrap(),
+            Box::new(store.published()),
+            sign,
+            config,
+        )
+        .unwrap()
     }
 
     fn pending(i: u64) -> PendingEntry {
@@ -314,7 +320,11 @@ mod tests {
             .collect();
         let mut previous = 0;
         for size in &sizes {
-            assert!(size - previous <= 4, "a batch of {} entries", size - previous);
+            assert!(
+                size - previous <= 4,
+                "a batch of {} entries",
+                size - previous
+            );
             previous = *size;
         }
         // Each batch is three steps (write, sync, publish): grouping must have happened.

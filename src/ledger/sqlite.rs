@@ -12,8 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 
 use super::error::LedgerError;
 use super::store::{
-    check_batch, CommitBatch, Connect, LedgerStore, LogIdentity, PublishedCheckpoint,
-    SequenceTx, TileKey, TileLevel, TreeState,
+    check_batch, CommitBatch, Connect, LedgerStore, LogIdentity, PublishedCheckpoint, SequenceTx,
+    TileKey, TileLevel, TreeState,
 };
 
 /// How long a connection waits for another process's write lock. A sequencing transaction
@@ -107,7 +107,10 @@ fn tile_row_id(key: TileKey) -> Result<i64, LedgerError> {
         TileLevel::Hashes(l) => return Err(LedgerError::Tile(format!("level {l} out of range"))),
     };
     if key.index >= 1 << 56 {
-        return Err(LedgerError::Tile(format!("index {} out of range", key.index)));
+        return Err(LedgerError::Tile(format!(
+            "index {} out of range",
+            key.index
+        )));
     }
     let index = i64::try_from(key.index)
         .map_err(|_| LedgerError::Tile(format!("index {} out of range", key.index)))?;
@@ -308,7 +311,10 @@ mod tests {
         assert_eq!(store.identity().unwrap(), None);
         assert!(matches!(store.state(), Err(LedgerError::NoLog)));
         store.create(&identity(), b"cp0").unwrap();
-        assert!(matches!(store.create(&identity(), b"cp0"), Err(LedgerError::LogExists)));
+        assert!(matches!(
+            store.create(&identity(), b"cp0"),
+            Err(LedgerError::LogExists)
+        ));
         let key = TileKey {
             level: TileLevel::Hashes(1),
             index: 7,

@@ -224,8 +224,7 @@ impl TileEdge {
     /// version of every partial tile that changed.
     pub fn take_tiles(&mut self) -> Vec<(TileKey, Vec<u8>)> {
         let mut out = std::mem::take(&mut self.done);
-        for (level, (hashes, dirty)) in self.hashes.iter().zip(self.dirty.iter_mut()).enumerate()
-        {
+        for (level, (hashes, dirty)) in self.hashes.iter().zip(self.dirty.iter_mut()).enumerate() {
             if *dirty && !hashes.is_empty() {
                 if let Ok(l) = level_u8(level) {
                     out.push((
@@ -298,7 +297,9 @@ impl TileEdge {
 }
 
 fn missing(key: TileKey) -> LedgerError {
-    LedgerError::StoreCorrupt(format!("tile {key:?} missing or too short for the tree size"))
+    LedgerError::StoreCorrupt(format!(
+        "tile {key:?} missing or too short for the tree size"
+    ))
 }
 
 #[cfg(test)]
@@ -330,7 +331,11 @@ mod tests {
                 stored.insert(k, v);
             }
             let size = edge.size();
-            assert_eq!(edge.root(), tree_hash(size, &reference).unwrap(), "size {size}");
+            assert_eq!(
+                edge.root(),
+                tree_hash(size, &reference).unwrap(),
+                "size {size}"
+            );
             for t in new_tiles(old, size).unwrap() {
                 let key = TileKey {
                     level: TileLevel::Hashes(t.level),
@@ -396,7 +401,10 @@ mod tests {
     fn malformed_bundles_are_errors() {
         assert!(bundle_entries(&[0]).is_err());
         assert!(bundle_entries(&[0, 5, 1, 2]).is_err());
-        assert_eq!(bundle_entries(&[0, 1, 9, 0, 0]).unwrap(), vec![&[9u8][..], &[][..]]);
+        assert_eq!(
+            bundle_entries(&[0, 1, 9, 0, 0]).unwrap(),
+            vec![&[9u8][..], &[][..]]
+        );
         assert!(tile_hashes(&[0u8; 33]).is_err());
     }
 }
