@@ -223,15 +223,15 @@ fn malformed_notes_are_rejected() {
         ),
         (
             "plus in name",
-            format!("hello\n\n\u{2014} a+b AAAAAAAA\n").into_bytes(),
+            "hello\n\n\u{2014} a+b AAAAAAAA\n".as_bytes().to_vec(),
         ),
         (
             "short signature",
-            format!("hello\n\n\u{2014} a AAAA\n").into_bytes(),
+            "hello\n\n\u{2014} a AAAA\n".as_bytes().to_vec(),
         ),
         (
             "bad base64",
-            format!("hello\n\n\u{2014} a !!!!\n").into_bytes(),
+            "hello\n\n\u{2014} a !!!!\n".as_bytes().to_vec(),
         ),
         (
             "too many signatures",
@@ -271,6 +271,10 @@ fn malformed_keys_are_rejected() {
         ("bad id", format!("{name}+00000000+{b64}")),
         ("short id", format!("{name}+{}+{b64}", &id[..6])),
         ("hex id", format!("{name}+zzzzzzzz+{b64}")),
+        (
+            "uppercase id",
+            format!("{name}+{}+{b64}", id.to_uppercase()),
+        ),
         ("empty name", format!("+{id}+{b64}")),
         ("space in name", format!("a b+{id}+{b64}")),
         ("not base64", format!("{name}+{id}+***")),

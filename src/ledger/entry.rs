@@ -127,10 +127,12 @@ fn check_text(what: &str, s: &str, max: usize) -> Result<(), LedgerError> {
     Ok(())
 }
 
-fn put_text(out: &mut Vec<u8>, s: &str) {
-    // Lengths are checked against limits far below u16::MAX before encoding.
-    out.extend_from_slice(&(s.len() as u16).to_be_bytes());
+fn put_text(out: &mut Vec<u8>, what: &str, s: &str) -> Result<(), LedgerError> {
+    let len = u16::try_from(s.len())
+        .map_err(|_| entry_err(format!("{what} is {} bytes, above {}", s.len(), u16::MAX)))?;
+    out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(s.as_bytes());
+    Ok(())
 }
 
 impl Entry {
@@ -172,13 +174,13 @@ impl Entry {
         out.extend_from_slice(&self.revision_hash);
         out.extend_from_slice(&self.signer_cert_sha256);
         out.extend_from_slice(&self.time.to_be_bytes());
-        put_text(&mut out, &self.agency);
-        put_text(&mut out, &self.document_number);
-        put_text(&mut out, &self.document_kind);
+        put_text(&mut out, "agency", &self.agency)?;
+        put_text(&mut out, "document number", &self.document_number)?;
+        put_text(&mut out, "document kind", &self.document_kind)?;
         match &self.reason {
             Some(r) => {
                 out.push(1);
-                put_text(&mut out, r);
+                put_text(&mut out, "reason", r)?;
             }
             None => out.push(0),
         }

@@ -24,7 +24,7 @@ use super::error::LedgerError;
 /// A SHA-256 Merkle tree hash (RFC 9162 §2.1).
 pub type Hash = [u8; 32];
 
-/// Length in bytes of a [`Hash`].
+/// Length in bytes of a [`Hash`](type@Hash).
 pub const HASH_SIZE: usize = 32;
 
 /// Deepest level a stored node can have: levels count the bits of a `u64` record number.

@@ -325,8 +325,14 @@ pub(crate) fn split_key_string(s: &str) -> Result<(&str, KeyId, Vec<u8>), Ledger
         ));
     };
     check_key_name(name)?;
-    if id_hex.len() != 8 {
-        return Err(LedgerError::Key("key ID must be 8 hex digits".into()));
+    if id_hex.len() != 8
+        || !id_hex
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
+        return Err(LedgerError::Key(
+            "key ID must be 8 lowercase hex digits".into(),
+        ));
     }
     let id = hex::decode(id_hex).map_err(|_| LedgerError::Key("key ID is not hex".into()))?;
     let mut key_id = [0u8; 4];

@@ -6,6 +6,8 @@
 //! one as the tree grows and never changes otherwise. The hashes of the levels between `8L` and
 //! `8L + 8` are not stored: they are recomputed from the tile.
 
+use std::collections::hash_map::{Entry, HashMap};
+
 use super::error::LedgerError;
 use super::merkle::{
     node_hash, split_stored_hash_index, stored_hash_index, Hash, HashReader, HASH_SIZE,
@@ -403,7 +405,7 @@ where
     F: Fn(&Tile) -> Result<Vec<u8>, LedgerError>,
 {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, LedgerError> {
-        let mut fetched: Vec<(Tile, Vec<u8>)> = Vec::new();
+        let mut fetched: HashMap<Tile, Vec<u8>> = HashMap::new();
         let mut out = Vec::with_capacity(indexes.len());
         for &index in indexes {
             let need = tile_for_stored_hash(index)?;
@@ -413,18 +415,11 @@ where
                     index,
                     reason: format!("not in the tree of size {}", self.size),
                 })?;
-            let pos = match fetched.iter().position(|(t, _)| *t == published) {
-                Some(pos) => pos,
-                None => {
-                    let data = (self.fetch)(&published)?;
-                    fetched.push((published, data));
-                    fetched.len() - 1
-                }
+            let data = match fetched.entry(published) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert((self.fetch)(&published)?),
             };
-            let (tile, data) = fetched
-                .get(pos)
-                .ok_or(LedgerError::TooLarge("tile cache"))?;
-            out.push(hash_from_tile(tile, data, index)?);
+            out.push(hash_from_tile(&published, data, index)?);
         }
         Ok(out)
     }
