@@ -39,8 +39,6 @@ use super::tlog_proof::TlogProof;
 /// then perhaps revoked or superseded); the bound keeps a lookup bounded whatever the index holds.
 pub const MAX_LOOKUP_CANDIDATES: usize = 1024;
 
-const FULL_HASH_TILE_BYTES: usize = TILE_WIDTH as usize * 32;
-
 /// Tuning of a ledger.
 #[derive(Clone, Copy, Debug)]
 pub struct LedgerOptions {
@@ -156,26 +154,24 @@ impl LogReader {
         Ok(self.current()?.1)
     }
 
-    /// A stored tile's latest version; full ones through the cache.
+    /// A stored tile, from the cache when the cached version `covers` what the caller needs.
+    /// Tiles only grow (a partial tile's first hashes or entries never change), so any cached
+    /// version is right for the widths it holds; a wider need reads the store and replaces it.
     fn stored(
         &self,
         key: TileKey,
-        full_len: Option<usize>,
+        covers: impl Fn(&[u8]) -> bool,
     ) -> Result<Option<Arc<Vec<u8>>>, LedgerError> {
         if let Some(hit) = lock(&self.cache).get(&key) {
-            return Ok(Some(hit));
+            if covers(&hit) {
+                return Ok(Some(hit));
+            }
         }
         let Some(data) = lock(&self.store).tile(key)? else {
             return Ok(None);
         };
         let data = Arc::new(data);
-        let full = match full_len {
-            Some(len) => data.len() == len,
-            None => bundle_entries(&data)?.len() == usize::from(TILE_WIDTH),
-        };
-        if full {
-            lock(&self.cache).insert(key, Arc::clone(&data));
-        }
+        lock(&self.cache).insert(key, Arc::clone(&data));
         Ok(Some(data))
     }
 
@@ -187,7 +183,7 @@ impl LogReader {
         };
         let want = usize::from(tile.width) * 32;
         let data = self
-            .stored(key, Some(FULL_HASH_TILE_BYTES))?
+            .stored(key, |d| d.len() >= want)?
             .ok_or_else(|| corrupt(format!("tile {} missing", tile.path())))?;
         data.get(..want)
             .map(<[u8]>::to_vec)
@@ -223,14 +219,14 @@ impl LogReader {
             level: TileLevel::Entries,
             index: index / width,
         };
+        let pos = usize::try_from(index % width).map_err(|_| LedgerError::TooLarge("index"))?;
         let bundle = self
-            .stored(key, None)?
+            .stored(key, |d| bundle_entries(d).is_ok_and(|e| e.len() > pos))?
             .ok_or_else(|| LedgerError::IndexOutOfRange {
                 index,
                 size: (index / width) * width,
             })?;
         let entries = bundle_entries(&bundle)?;
-        let pos = usize::try_from(index % width).map_err(|_| LedgerError::TooLarge("index"))?;
         entries
             .get(pos)
             .map(|e| e.to_vec())
@@ -248,7 +244,7 @@ impl LogReader {
                 };
                 let want = usize::from(t.width) * 32;
                 Ok(self
-                    .stored(key, Some(FULL_HASH_TILE_BYTES))?
+                    .stored(key, |d| d.len() >= want)?
                     .and_then(|d| d.get(..want).map(<[u8]>::to_vec)))
             }
             TilePath::Entries(t) => {
@@ -256,11 +252,13 @@ impl LogReader {
                     level: TileLevel::Entries,
                     index: t.index,
                 };
-                let Some(data) = self.stored(key, None)? else {
+                let width = usize::from(t.width);
+                let covers = |d: &[u8]| bundle_entries(d).is_ok_and(|e| e.len() >= width);
+                let Some(data) = self.stored(key, covers)? else {
                     return Ok(None);
                 };
                 let entries = bundle_entries(&data)?;
-                let Some(first) = entries.get(..usize::from(t.width)) else {
+                let Some(first) = entries.get(..width) else {
                     return Ok(None);
                 };
                 let len: usize = first.iter().map(|e| e.len() + 2).sum();

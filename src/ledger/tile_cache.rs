@@ -1,6 +1,7 @@
-//! A bounded least-recently-used cache of FULL tiles. Full tiles never change, so a cached copy
-//! is never stale; partial tiles are always read from the store. The bound is a tile count, so
-//! the cache's memory is fixed whatever the log's size.
+//! A bounded least-recently-used cache of tiles. Tiles only grow: a full tile never changes and a
+//! partial tile's first hashes or entries never change, so a cached copy is never wrong for the
+//! widths it holds (the reader checks the width it needs). The bound is a tile count, so the
+//! cache's memory is fixed whatever the log's size.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -43,7 +44,7 @@ impl TileCache {
         Some(Arc::clone(data))
     }
 
-    /// Caches a full tile, evicting the least recently used ones beyond the capacity.
+    /// Caches a tile (replacing an older, narrower version), evicting the least recently used ones beyond the capacity.
     pub fn insert(&mut self, key: TileKey, data: Arc<Vec<u8>>) {
         if self.capacity == 0 {
             return;
