@@ -21,8 +21,8 @@ use kyso::ledger::sqlite::{SqliteConnect, SqlitePublished};
 const ORIGIN: &str = "bench.kyso.example/ledger";
 /// Entries per append request of one producer thread.
 const REQUEST: usize = 1024;
-/// Producer threads (the HTTP workers of a server); with `REQUEST` entries each they keep
-/// more than one default batch waiting.
+/// Producer threads (the HTTP workers of a server); with `REQUEST` entries each, a full default
+/// batch is waiting whenever the sequencer starts one.
 const PRODUCERS: usize = 16;
 /// Producers and request size while growing the log beyond a million entries.
 const GROW_PRODUCERS: usize = 16;
