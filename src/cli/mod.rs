@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod ledger;
 mod serve;
 
 /// Exit code for "the input was evaluated and is valid".
@@ -32,6 +33,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP service.
     Serve(serve::ServeArgs),
+    /// The verifiable ledger of issued documents.
+    Ledger(Box<ledger::LedgerArgs>),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
@@ -39,6 +42,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Ledger(args) => ledger::run(*args),
     };
     ExitCode::from(code)
 }

@@ -73,4 +73,59 @@ pub enum LedgerError {
     /// A storage backend failed; the message comes from the backend.
     #[error("ledger storage: {0}")]
     Storage(String),
+
+    /// The store holds no log yet.
+    #[error("no ledger in this store: create it first (kyso ledger init)")]
+    NoLog,
+
+    /// Creating a log in a store that already holds one.
+    #[error("this store already holds a log; refusing to create another one over it")]
+    LogExists,
+
+    /// The store belongs to a log with another origin (C2SP tlog-checkpoint: the origin
+    /// identifies the log).
+    #[error("the store holds the log {stored:?}, not {expected:?}: refusing to open another log's store")]
+    OriginMismatch { stored: String, expected: String },
+
+    /// The configured signing key is not the key the log was created with.
+    #[error("the log was created with key {stored}, but the configured key is {configured}")]
+    KeyMismatch { stored: String, configured: String },
+
+    /// The store's tree is smaller than the last published checkpoint: an old backup was
+    /// restored. Appending to it would fork the log.
+    #[error(
+        "the store holds {store_size} entries but checkpoint {published_size} was already          published: the store is behind (an old backup restored?); refusing to open it, since          appending would fork the log. Restore the newest data or recover the missing entries          from a mirror of the tiles"
+    )]
+    BehindPublished {
+        store_size: u64,
+        published_size: u64,
+    },
+
+    /// The store's tree does not contain the last published checkpoint's tree.
+    #[error(
+        "the store's tree at size {size} differs from the published checkpoint of that size:          the store was replaced or altered; refusing to open it"
+    )]
+    ForkedFromPublished { size: u64 },
+
+    /// The store's content contradicts itself (a missing tile, a checkpoint of the wrong size).
+    #[error("ledger store is inconsistent: {0}")]
+    StoreCorrupt(String),
+
+    /// The tree grew under a sequencing transaction: the backend's lock did not hold.
+    #[error(
+        "the tree changed during sequencing (computed from size {expected}, store has {found})"
+    )]
+    ConcurrentSequencing { expected: u64, found: u64 },
+
+    /// A crash simulated by the in-memory test store.
+    #[error("simulated crash of the test store")]
+    SimulatedCrash,
+
+    /// A write failure injected by the in-memory test store at the given step.
+    #[error("injected fault at step {0} of the test store")]
+    InjectedFault(u64),
+
+    /// The sequencer thread is gone; nothing more can be appended through this handle.
+    #[error("the ledger sequencer has stopped")]
+    SequencerStopped,
 }
