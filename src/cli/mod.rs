@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod pki;
 mod serve;
 
 /// Exit code for "the input was evaluated and is valid".
@@ -18,7 +19,11 @@ pub const EXIT_INVALID: u8 = 1;
 pub const EXIT_UNREADABLE: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "kyso", version, about = "Ký số: sign and verify PDF decisions, validate certificate chains, keep a verifiable ledger")]
+#[command(
+    name = "kyso",
+    version,
+    about = "Ký số: sign and verify PDF decisions, validate certificate chains, keep a verifiable ledger"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -28,6 +33,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP service.
     Serve(serve::ServeArgs),
+    /// Demo PKI for testing.
+    Pki(pki::PkiArgs),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
@@ -35,6 +42,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Pki(args) => pki::run(args),
     };
     ExitCode::from(code)
 }
