@@ -18,7 +18,11 @@ pub const EXIT_INVALID: u8 = 1;
 pub const EXIT_UNREADABLE: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "kyso", version, about = "Ký số: sign and verify PDF decisions, validate certificate chains, keep a verifiable ledger")]
+#[command(
+    name = "kyso",
+    version,
+    about = "Ký số: sign and verify PDF decisions, validate certificate chains, keep a verifiable ledger"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -14,7 +14,10 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("kyso serve: cannot start the async runtime: {e}");
