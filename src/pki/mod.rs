@@ -1,4 +1,15 @@
 //! Certificate-chain validation (RFC 5280) for document signing. A pure library: no I/O, no
 //! clock; the validation time is always a parameter.
 
+pub mod budget;
+pub mod cert;
 pub mod demo;
+pub mod error;
+pub mod general_name;
+pub mod name;
+
+pub use budget::Budget;
+pub use cert::Certificate;
+pub use error::PkiError;
+pub use general_name::GeneralName;
+pub use name::Name;
