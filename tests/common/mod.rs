@@ -1,65 +1,58 @@
-//! Helpers shared by the integration tests: where the conformance data is, whether an outside
-//! tool is present, and a freshly generated demo PKI on disk.
-#![allow(dead_code)] // each test binary uses a different subset
+//! Helpers shared by the integration tests: where the conformance data lives and how a missing
+//! outside dependency is handled (a failure under `CI=true`, a printed skip elsewhere).
+#![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
-use time::OffsetDateTime;
-
-/// True when running under CI, where missing data or tools fail the test instead of skipping.
+/// True when running in CI, where a missing tool or data set is a failure, not a skip.
 pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// Skips (returns `None` after a notice) or, under `CI=true`, fails.
-fn missing(what: &str) -> Option<PathBuf> {
-    assert!(
-        !in_ci(),
-        "{what} is missing and CI=true: failing instead of skipping"
-    );
-    eprintln!("NOTICE: {what} is missing; skipping this test");
-    None
-}
-
-/// The conformance data directory: `$KYSO_CONFORMANCE`, else `../shared/conformance` next to
-/// the crate.
+/// The shared conformance data: `$KYSO_CONFORMANCE`, else `../shared/conformance` beside the
+/// repository. `None` (after printing why) when absent outside CI; panics in CI.
 pub fn conformance_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("KYSO_CONFORMANCE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance")
+        });
     if dir.is_dir() {
         Some(dir)
     } else {
-        missing(&format!("conformance data ({})", dir.display()))
+        missing(&format!("conformance data at {}", dir.display()));
+        None
     }
 }
 
-/// A subdirectory of the conformance data, or `None` (skip) / panic (CI) when absent.
-pub fn conformance(sub: &str) -> Option<PathBuf> {
-    let dir = conformance_dir()?.join(sub);
-    if dir.exists() {
+/// The shared sample documents: `$KYSO_SAMPLES`, else `../shared/samples`.
+pub fn samples_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("KYSO_SAMPLES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/samples"));
+    if dir.is_dir() {
         Some(dir)
     } else {
-        missing(&format!("conformance data {}", dir.display()))
+        missing(&format!("sample documents at {}", dir.display()));
+        None
     }
 }
 
-/// Whether an outside program can be run; `None` (skip) / panic (CI) when not.
-pub fn tool(name: &str) -> Option<PathBuf> {
-    let ok = Command::new(name).arg("version").output().is_ok();
-    if ok {
-        Some(PathBuf::from(name))
-    } else {
-        missing(&format!("the `{name}` program"))
+/// Whether an outside program is on PATH; a missing one fails the test under CI.
+pub fn have_tool(name: &str) -> bool {
+    let found = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|p| p.join(name).is_file())
+    });
+    if !found {
+        missing(&format!("the program `{name}`"));
     }
+    found
 }
 
-/// Generates the demo PKI as of `now` into `dir` through the library.
-pub fn write_demo(dir: &Path, now: OffsetDateTime) {
-    let pki = kyso::pki::demo::generate(now, &mut kyso::pki::demo::OpenSslEntropy)
-        .expect("demo PKI generation");
-    for f in &pki.files {
-        std::fs::write(dir.join(&f.name), &f.contents).expect("write demo file");
+/// Reports a missing dependency: panics in CI, prints a skip notice elsewhere.
+pub fn missing(what: &str) {
+    if in_ci() {
+        panic!("{what} is missing, and under CI=true that is a failure (run .ci/install-and-test)");
     }
+    eprintln!("SKIPPED: {what} is missing (set CI=true to make this a failure)");
 }
