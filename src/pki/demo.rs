@@ -45,7 +45,8 @@ pub const RSA_BITS: u32 = 2048;
 /// CA/Browser Forum asks for at least 64 bits of entropy).
 const SERIAL_LEN: usize = 16;
 
-const DAY: i64 = 86_400;
+/// Seconds in a day.
+pub const DAY: i64 = 86_400;
 /// How far back the CAs' validity starts, so that the expired signer lies inside its issuer's
 /// validity as a real one would.
 const CA_BACKDATE: i64 = 3 * 365 * DAY;
@@ -150,8 +151,8 @@ impl DemoPki {
 }
 
 /// One attribute of a distinguished name; all but `C` are written as UTF8String.
-#[derive(Clone, Copy)]
-enum Attr {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attr {
     C,
     St,
     L,
@@ -196,20 +197,26 @@ fn name(attrs: &[(Attr, &str)]) -> Result<X509Name, DemoError> {
 }
 
 /// What a certificate is for; decides its extensions.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Role {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A self-signed root CA.
     Root,
-    /// An issuing CA that may only issue end-entity certificates (pathLenConstraint 0).
-    IssuingCa,
+    /// A subordinate CA with this pathLenConstraint (`Some(0)`: issues end entities only).
+    IssuingCa { path_len: Option<u8> },
+    /// A document signer: KU digitalSignature + nonRepudiation, EKU emailProtection +
+    /// documentSigning.
     Signer,
+    /// A time-stamping authority: EKU timeStamping, critical.
     Tsa,
+    /// An OCSP responder: EKU OCSPSigning and ocsp-nocheck.
     OcspResponder,
 }
 
-/// A certificate with its key, kept together to issue and to sign CRLs.
-struct Issued {
-    cert: X509,
-    key: PKey<Private>,
+/// A certificate with its key, kept together to issue certificates and sign CRLs.
+#[derive(Clone)]
+pub struct Issued {
+    pub cert: X509,
+    pub key: PKey<Private>,
 }
 
 /// The DER of an extension value, wrapped for OpenSSL so the bytes are exactly ours.
@@ -251,20 +258,34 @@ fn serial_bytes(entropy: &mut dyn Entropy) -> Result<[u8; SERIAL_LEN], DemoError
     Ok(s)
 }
 
-struct CertSpec<'a> {
-    subject: &'a [(Attr, &'a str)],
-    role: Role,
-    key: KeyKind,
-    not_before: i64,
-    not_after: i64,
+/// What to put in a certificate. Times are Unix seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct CertSpec<'a> {
+    pub subject: &'a [(Attr, &'a str)],
+    pub role: Role,
+    pub key: KeyKind,
+    pub not_before: i64,
+    pub not_after: i64,
 }
 
-fn issue(
+/// Issues a certificate for a fresh key; self-signed when `issuer` is `None`.
+pub fn issue(
     spec: &CertSpec<'_>,
     issuer: Option<&Issued>,
     entropy: &mut dyn Entropy,
 ) -> Result<Issued, DemoError> {
     let key = entropy.key(spec.key)?;
+    issue_with_key(spec, key, issuer, entropy)
+}
+
+/// Issues a certificate for an existing key (`spec.key` is ignored): re-keyed names,
+/// cross-certificates and bundles of many certificates for one key.
+pub fn issue_with_key(
+    spec: &CertSpec<'_>,
+    key: PKey<Private>,
+    issuer: Option<&Issued>,
+    entropy: &mut dyn Entropy,
+) -> Result<Issued, DemoError> {
     let subject = name(spec.subject)?;
     let ski = key_id(&key)?;
     let (issuer_name, issuer_key, aki) = match issuer {
@@ -282,20 +303,29 @@ fn issue(
     b.set_not_before(asn1_time(spec.not_before)?.as_ref())?;
     b.set_not_after(asn1_time(spec.not_after)?.as_ref())?;
 
-    let is_ca = matches!(spec.role, Role::Root | Role::IssuingCa);
-    let basic = BasicConstraints {
-        ca: is_ca,
-        path_len_constraint: (spec.role == Role::IssuingCa).then_some(0),
+    let basic = match spec.role {
+        Role::Root => BasicConstraints {
+            ca: true,
+            path_len_constraint: None,
+        },
+        Role::IssuingCa { path_len } => BasicConstraints {
+            ca: true,
+            path_len_constraint: path_len,
+        },
+        _ => BasicConstraints {
+            ca: false,
+            path_len_constraint: None,
+        },
     };
     b.append_extension(ext(OID_BASIC_CONSTRAINTS, true, &basic)?)?;
     let usages = match spec.role {
-        Role::Root | Role::IssuingCa => KeyUsages::KeyCertSign | KeyUsages::CRLSign,
+        Role::Root | Role::IssuingCa { .. } => KeyUsages::KeyCertSign | KeyUsages::CRLSign,
         Role::Signer => KeyUsages::DigitalSignature | KeyUsages::NonRepudiation,
         Role::Tsa | Role::OcspResponder => KeyUsages::DigitalSignature.into(),
     };
     b.append_extension(ext(OID_KEY_USAGE, true, &KeyUsage(usages))?)?;
     let eku = match spec.role {
-        Role::Root | Role::IssuingCa => None,
+        Role::Root | Role::IssuingCa { .. } => None,
         // NSS (pdfsig) accepts a signer with an EKU only if emailProtection is in it.
         Role::Signer => Some((false, vec![EKU_EMAIL_PROTECTION, EKU_DOCUMENT_SIGNING])),
         // RFC 3161 section 2.3: the TSA's EKU is timeStamping only, and critical.
@@ -326,6 +356,17 @@ fn issue(
         cert: b.build(),
         key,
     })
+}
+
+/// The DER of a v2 CRL (RFC 5280 section 5) issued by `ca`, valid for a week from
+/// `this_update`, listing `revoked` as key compromises at `revoked_at`.
+pub fn crl_der(
+    ca: &Issued,
+    revoked: &[&X509],
+    this_update: i64,
+    revoked_at: i64,
+) -> Result<Vec<u8>, DemoError> {
+    Ok(crl(ca, revoked, this_update, revoked_at)?.to_der()?)
 }
 
 /// A v2 CRL (RFC 5280 section 5) issued by `ca`, listing `revoked` as key compromises at
@@ -427,7 +468,7 @@ pub fn generate(now: OffsetDateTime, entropy: &mut dyn Entropy) -> Result<DemoPk
     let issuing = issue(
         &CertSpec {
             subject: &ca_names(ISSUING_CN),
-            role: Role::IssuingCa,
+            role: Role::IssuingCa { path_len: Some(0) },
             key: KeyKind::Rsa2048,
             not_before: ca_start,
             not_after: ca_start.saturating_add(ISSUING_LIFETIME),
