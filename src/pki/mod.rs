@@ -1,12 +1,18 @@
 //! Certificate-chain validation (RFC 5280) for document signing. A pure library: no I/O, no
 //! clock; the validation time is always a parameter.
 
+pub mod algorithm;
 pub mod budget;
 pub mod cert;
 pub mod demo;
 pub mod error;
 pub mod general_name;
 pub mod name;
+pub mod policy;
+pub mod profile;
+pub mod report;
+pub mod source;
+pub mod store;
 
 pub use budget::Budget;
 pub use cert::Certificate;
