@@ -1,11 +1,17 @@
 //! Certificate-chain validation (RFC 5280) for document signing. A pure library: no I/O, no
 //! clock; the validation time is always a parameter.
 
+pub mod algorithm;
 pub mod budget;
 pub mod cert;
+pub mod crl;
 pub mod error;
 pub mod general_name;
 pub mod name;
+pub mod ocsp;
+#[cfg(test)]
+mod rev_testkit;
+pub mod revocation;
 
 pub use budget::Budget;
 pub use cert::Certificate;
