@@ -9,9 +9,14 @@ pub mod error;
 pub mod general_name;
 pub mod name;
 pub mod ocsp;
+pub mod policy;
+pub mod profile;
+pub mod report;
 #[cfg(test)]
 mod rev_testkit;
 pub mod revocation;
+pub mod source;
+pub mod store;
 
 pub use budget::Budget;
 pub use cert::Certificate;
