@@ -4,13 +4,18 @@
 pub mod algorithm;
 pub mod budget;
 pub mod cert;
+pub mod crl;
 pub mod demo;
 pub mod error;
 pub mod general_name;
 pub mod name;
+pub mod ocsp;
 pub mod policy;
 pub mod profile;
 pub mod report;
+#[cfg(test)]
+mod rev_testkit;
+pub mod revocation;
 pub mod source;
 pub mod store;
 
