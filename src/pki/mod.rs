@@ -4,9 +4,11 @@
 pub mod algorithm;
 pub mod budget;
 pub mod cert;
+pub mod conformance;
 pub mod error;
 pub mod general_name;
 pub mod name;
+pub mod name_constraints;
 pub mod policy;
 pub mod profile;
 pub mod report;
