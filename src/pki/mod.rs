@@ -5,13 +5,18 @@ pub mod algorithm;
 pub mod budget;
 pub mod cert;
 pub mod conformance;
+pub mod crl;
 pub mod error;
 pub mod general_name;
 pub mod name;
 pub mod name_constraints;
+pub mod ocsp;
 pub mod policy;
 pub mod profile;
 pub mod report;
+#[cfg(test)]
+mod rev_testkit;
+pub mod revocation;
 pub mod source;
 pub mod store;
 
