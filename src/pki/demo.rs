@@ -701,3 +701,46 @@ fn readme(files: &[DemoFile]) -> String {
     );
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openssl::x509::X509Crl;
+    use time::macros::datetime;
+
+    fn cert(pki: &DemoPki, name: &str) -> X509 {
+        let file = pki.file(name).expect("generated");
+        X509::from_pem(&file.contents).expect("parses")
+    }
+
+    #[test]
+    fn validity_windows_follow_the_time_passed_in() {
+        let now = datetime!(2026-03-01 08:00 UTC);
+        let pki = generate(now, &mut OpenSslEntropy).expect("generate");
+        let at = |unix: i64| Asn1Time::from_unix(unix).expect("time");
+        let t = now.unix_timestamp();
+        let good = cert(&pki, "agency-signer.pem");
+        assert!(good.not_before() <= at(t) && good.not_after() >= at(t));
+        let expired = cert(&pki, "expired-signer.pem");
+        assert!(expired.not_after() == at(t - 30 * DAY));
+        let issuing = cert(&pki, "issuing-ca.pem");
+        assert!(issuing.not_before() <= expired.not_before());
+
+        let crl_file = pki.file("issuing-ca.crl.pem").expect("crl");
+        let crl = X509Crl::from_pem(&crl_file.contents).expect("crl parses");
+        assert!(crl.last_update() == at(t - 3600));
+        let revoked = cert(&pki, "revoked-signer.pem");
+        let listed: Vec<_> = crl
+            .get_revoked()
+            .expect("entries")
+            .iter()
+            .map(|r| r.serial_number().to_bn().expect("bn"))
+            .collect();
+        assert_eq!(listed, vec![revoked.serial_number().to_bn().expect("bn")]);
+        let key = issuing.public_key().expect("key");
+        assert!(crl.verify(&key).expect("verify"));
+        let root_crl = pki.file("root-ca.crl.pem").expect("root crl");
+        let root_crl = X509Crl::from_pem(&root_crl.contents).expect("parses");
+        assert!(root_crl.get_revoked().is_none());
+    }
+}
