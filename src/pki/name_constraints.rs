@@ -385,15 +385,25 @@ mod tests {
             permitted: Some(vec![GeneralName::Dns("example.com".into())]),
             excluded: Some(vec![GeneralName::Dns("bad.example.com".into())]),
         });
-        assert!(st.check_name(&GeneralName::Dns("www.example.com".into())).is_ok());
-        assert!(st.check_name(&GeneralName::Dns("x.bad.example.com".into())).is_err());
-        assert!(st.check_name(&GeneralName::Dns("example.org".into())).is_err());
+        assert!(st
+            .check_name(&GeneralName::Dns("www.example.com".into()))
+            .is_ok());
+        assert!(st
+            .check_name(&GeneralName::Dns("x.bad.example.com".into()))
+            .is_err());
+        assert!(st
+            .check_name(&GeneralName::Dns("example.org".into()))
+            .is_err());
         // A form the constraints do not mention is unconstrained.
-        assert!(st.check_name(&GeneralName::Email("a@example.org".into())).is_ok());
+        assert!(st
+            .check_name(&GeneralName::Email("a@example.org".into()))
+            .is_ok());
         st.add(&NameConstraints {
             permitted: Some(vec![GeneralName::Dns("other.com".into())]),
             excluded: None,
         });
-        assert!(st.check_name(&GeneralName::Dns("www.example.com".into())).is_err());
+        assert!(st
+            .check_name(&GeneralName::Dns("www.example.com".into()))
+            .is_err());
     }
 }
