@@ -200,6 +200,8 @@ pub struct Extensions {
     pub subject_alt_names: Vec<GeneralName>,
     /// True when a subjectAltName extension is present (it may be present and empty).
     pub has_subject_alt_name: bool,
+    /// OIDs of every extension marked critical, in order.
+    pub critical: Vec<String>,
     /// OIDs of critical extensions kyso does not process (RFC 5280 §4.2: such a certificate
     /// must be rejected).
     pub unknown_critical: Vec<String>,
@@ -375,6 +377,11 @@ impl Certificate {
         &self.extensions
     }
 
+    /// True when the extension with this OID is present and marked critical.
+    pub fn is_critical(&self, oid: &str) -> bool {
+        self.extensions.critical.iter().any(|c| c == oid)
+    }
+
     /// Self-issued: subject and issuer are the same name (RFC 5280 §6.1).
     pub fn is_self_issued(&self) -> bool {
         self.subject == self.issuer
@@ -437,6 +444,9 @@ fn parse_extensions(exts: &[X509Extension<'_>]) -> Result<Extensions, PkiError> 
     let mut out = Extensions::default();
     for ext in exts {
         let id = ext.oid.to_id_string();
+        if ext.critical {
+            out.critical.push(id.clone());
+        }
         match ext.parsed_extension() {
             ParsedExtension::BasicConstraints(b) => {
                 out.basic_constraints = Some(BasicConstraints {

@@ -18,7 +18,14 @@ pub enum GeneralName {
     Ip(Vec<u8>),
     /// directoryName.
     Directory(Name),
-    /// otherName, x400Address, ediPartyName or registeredID: the form's label.
+    /// otherName: type-id (dotted) and the DER of the value.
+    OtherName {
+        /// type-id.
+        type_id: String,
+        /// The explicitly tagged value, as encoded.
+        value: Vec<u8>,
+    },
+    /// x400Address, ediPartyName, registeredID or an undecodable name: the form's label.
     Other(&'static str),
 }
 
@@ -31,7 +38,10 @@ impl GeneralName {
             X509GeneralName::URI(s) => GeneralName::Uri((*s).to_owned()),
             X509GeneralName::IPAddress(b) => GeneralName::Ip(b.to_vec()),
             X509GeneralName::DirectoryName(n) => GeneralName::Directory(Name::from_x509(n)),
-            X509GeneralName::OtherName(..) => GeneralName::Other("otherName"),
+            X509GeneralName::OtherName(oid, value) => GeneralName::OtherName {
+                type_id: oid.to_id_string(),
+                value: value.to_vec(),
+            },
             X509GeneralName::X400Address(..) => GeneralName::Other("x400Address"),
             X509GeneralName::EDIPartyName(..) => GeneralName::Other("ediPartyName"),
             X509GeneralName::RegisteredID(..) => GeneralName::Other("registeredID"),

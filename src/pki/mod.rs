@@ -4,10 +4,12 @@
 pub mod algorithm;
 pub mod budget;
 pub mod cert;
+pub mod conformance;
 pub mod crl;
 pub mod error;
 pub mod general_name;
 pub mod name;
+pub mod name_constraints;
 pub mod ocsp;
 pub mod policy;
 pub mod profile;
