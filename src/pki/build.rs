@@ -80,6 +80,7 @@ impl<'a> Env<'a> {
             options: self.options,
             profile,
             required_eku,
+            required_key_usage: self.options.required_key_usage,
         };
         let mut search = Search {
             env: self,
@@ -243,6 +244,7 @@ impl Env<'_> {
             options: self.options,
             profile: Profile::Any,
             required_eku: None,
+            required_key_usage: 0,
         };
         let mut search = Search {
             env: self,

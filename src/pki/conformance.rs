@@ -23,7 +23,13 @@ pub enum Role {
 /// The first §4 rule `cert` breaks, in plain language with the clause.
 pub fn profile_violation(cert: &Certificate, role: Role) -> Option<String> {
     let ext = cert.extensions();
-    let serial = cert.serial();
+    let serial: &[u8] = if role == Role::Anchor {
+        // A configured anchor's serial is its issuer's business, not the path's (real roots
+        // in use carry serial 0).
+        &[1]
+    } else {
+        cert.serial()
+    };
     if serial.len() > MAX_SERIAL_OCTETS {
         return Some(format!(
             "its serial number is {} octets long, more than {MAX_SERIAL_OCTETS} (RFC 5280 §4.1.2.2)",
@@ -69,7 +75,9 @@ pub fn profile_violation(cert: &Certificate, role: Role) -> Option<String> {
         return Some("its subjectKeyIdentifier is critical (RFC 5280 §4.2.1.2)".into());
     }
     let self_signed = cert.is_self_issued();
+    // Anchors are exempt: they are configured explicitly and need no issuer lookup.
     if !self_signed
+        && role != Role::Anchor
         && ext
             .authority_key_id
             .as_ref()

@@ -45,6 +45,9 @@ pub struct ValidationOptions {
     pub policy: PolicyOptions,
     /// An EKU (dotted OID) the end-entity certificate must allow, if any.
     pub required_eku: Option<String>,
+    /// Key usage bits (see [`super::cert::key_usage`]) the end-entity certificate must allow
+    /// when it has a keyUsage extension; 0 for none.
+    pub required_key_usage: u16,
     /// Most intermediate CA certificates (self-issued ones not counted) a path may hold.
     pub max_intermediates: Option<usize>,
     /// Enforce the RFC 5280 §4 certificate-profile rules on every certificate of the path
@@ -65,6 +68,7 @@ impl ValidationOptions {
             algorithms: AlgorithmPolicy::default(),
             policy: PolicyOptions::default(),
             required_eku: None,
+            required_key_usage: 0,
             max_intermediates: None,
             strict: false,
             budget: Budget::default(),
@@ -159,6 +163,8 @@ pub struct PathInputs<'a> {
     pub profile: Profile,
     /// Required EKU for this path.
     pub required_eku: Option<&'a str>,
+    /// Required end-entity key usage bits for this path.
+    pub required_key_usage: u16,
 }
 
 /// A cache of signature verdicts within one validation, keyed by (subject, issuer)
@@ -378,7 +384,12 @@ pub fn check_path(
                     }
                 )));
             }
-            if let Err(rule) = check_end_entity(cert, inputs.profile, inputs.required_eku) {
+            if let Err(rule) = check_end_entity(
+                cert,
+                inputs.profile,
+                inputs.required_eku,
+                inputs.required_key_usage,
+            ) {
                 return Err(Failure::constraint(format!("{desc}: {rule}")));
             }
             if next_key.is_none() {
@@ -472,7 +483,12 @@ pub fn check_path(
         }
     }
     if n == 0 {
-        if let Err(rule) = check_end_entity(anchor, inputs.profile, inputs.required_eku) {
+        if let Err(rule) = check_end_entity(
+            anchor,
+            inputs.profile,
+            inputs.required_eku,
+            inputs.required_key_usage,
+        ) {
             return Err(Failure::constraint(format!("{anchor_desc}: {rule}")));
         }
     }
