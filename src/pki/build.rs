@@ -123,7 +123,7 @@ impl<'a> Env<'a> {
                         self.intermediates.len(),
                         self.anchors.len()
                     ) + if search.too_long {
-                        &" within the maximum path length"
+                        " within the maximum path length"
                     } else {
                         ""
                     },

@@ -430,10 +430,10 @@ fn bad_ext(oid: &str, why: impl Into<String>) -> PkiError {
     }
 }
 
-const EKU_OIDS: [(
-    &str,
-    fn(&x509_parser::extensions::ExtendedKeyUsage<'_>) -> bool,
-); 7] = [
+/// Tests whether an EKU extension holds one purpose.
+type EkuFlag = fn(&x509_parser::extensions::ExtendedKeyUsage<'_>) -> bool;
+
+const EKU_OIDS: [(&str, EkuFlag); 7] = [
     (oid::ANY_EKU, |e| e.any),
     ("1.3.6.1.5.5.7.3.1", |e| e.server_auth),
     ("1.3.6.1.5.5.7.3.2", |e| e.client_auth),

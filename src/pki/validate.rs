@@ -310,7 +310,7 @@ pub fn check_path(
             )));
         }
         // (b), (c) name constraints.
-        if !(self_issued && !last) {
+        if !self_issued || last {
             if let Err(v) = nc.check(cert) {
                 let f = format!("{desc}: {v} (RFC 5280 §4.2.1.10)");
                 return Err(match v {
