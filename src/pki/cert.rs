@@ -8,10 +8,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use x509_parser::asn1_rs::FromDer;
 use x509_parser::certificate::X509Certificate;
-use x509_parser::extensions::{
-    CRLDistributionPoint, CRLDistributionPoints, DistributionPointName as X509DpName,
-    ParsedExtension, X509Extension,
-};
+use x509_parser::extensions::{ParsedExtension, X509Extension};
 use x509_parser::x509::AlgorithmIdentifier;
 
 use super::error::PkiError;
@@ -166,26 +163,6 @@ pub struct DistributionPoint {
     pub reasons: Option<u16>,
     /// cRLIssuer.
     pub crl_issuer: Option<Vec<GeneralName>>,
-}
-
-impl DistributionPoint {
-    fn from_x509(p: &CRLDistributionPoint<'_>) -> DistributionPoint {
-        DistributionPoint {
-            name: p.distribution_point.as_ref().map(|n| match n {
-                X509DpName::FullName(v) => {
-                    DistributionPointName::FullName(GeneralName::list_from_x509(v))
-                }
-                X509DpName::NameRelativeToCRLIssuer(r) => {
-                    DistributionPointName::RelativeName(Rdn::from_x509(r))
-                }
-            }),
-            reasons: p.reasons.as_ref().map(|r| r.flags),
-            crl_issuer: p
-                .crl_issuer
-                .as_ref()
-                .map(|v| GeneralName::list_from_x509(v)),
-        }
-    }
 }
 
 /// The extensions kyso evaluates, parsed.
@@ -391,7 +368,10 @@ impl Certificate {
     }
 
     /// True when `time` lies within the validity period (both ends inclusive, §4.1.2.5).
+    /// The validity fields have one-second granularity, so `time` is truncated to the second
+    /// first (a certificate is still valid during the fraction of its notAfter second).
     pub fn is_valid_at(&self, time: OffsetDateTime) -> bool {
+        let time = time.replace_nanosecond(0).unwrap_or(time);
         self.not_before <= time && time <= self.not_after
     }
 
@@ -450,10 +430,10 @@ fn bad_ext(oid: &str, why: impl Into<String>) -> PkiError {
     }
 }
 
-const EKU_OIDS: [(
-    &str,
-    fn(&x509_parser::extensions::ExtendedKeyUsage<'_>) -> bool,
-); 7] = [
+/// Tests whether an EKU extension holds one purpose.
+type EkuFlag = fn(&x509_parser::extensions::ExtendedKeyUsage<'_>) -> bool;
+
+const EKU_OIDS: [(&str, EkuFlag); 7] = [
     (oid::ANY_EKU, |e| e.any),
     ("1.3.6.1.5.5.7.3.1", |e| e.server_auth),
     ("1.3.6.1.5.5.7.3.2", |e| e.client_auth),
@@ -465,8 +445,13 @@ const EKU_OIDS: [(
 
 fn parse_extensions(exts: &[X509Extension<'_>]) -> Result<Extensions, PkiError> {
     let mut out = Extensions::default();
+    let mut seen: Vec<String> = Vec::with_capacity(exts.len());
     for ext in exts {
         let id = ext.oid.to_id_string();
+        if seen.contains(&id) {
+            return Err(bad_ext(&id, "the extension appears twice (RFC 5280 §4.2)"));
+        }
+        seen.push(id.clone());
         if ext.critical {
             out.critical.push(id.clone());
         }
@@ -546,9 +531,9 @@ fn parse_extensions(exts: &[X509Extension<'_>]) -> Result<Extensions, PkiError> 
                 out.has_subject_alt_name = true;
                 out.subject_alt_names = GeneralName::list_from_x509(&s.general_names);
             }
-            ParsedExtension::CRLDistributionPoints(d) => {
-                out.crl_distribution_points =
-                    d.points.iter().map(DistributionPoint::from_x509).collect();
+            // x509-parser drops nameRelativeToCRLIssuer silently; crl.rs reads these itself.
+            ParsedExtension::CRLDistributionPoints(_) => {
+                out.crl_distribution_points = super::crl::parse_distribution_points(ext.value)?;
             }
             ParsedExtension::AuthorityInfoAccess(aia) => {
                 for ad in &aia.accessdescs {
@@ -567,9 +552,7 @@ fn parse_extensions(exts: &[X509Extension<'_>]) -> Result<Extensions, PkiError> 
                 return Err(bad_ext(&id, error.to_string()));
             }
             _ if id == oid::FRESHEST_CRL => {
-                let (_, d) = CRLDistributionPoints::from_der(ext.value)
-                    .map_err(|e| bad_ext(&id, e.to_string()))?;
-                out.freshest_crl = d.points.iter().map(DistributionPoint::from_x509).collect();
+                out.freshest_crl = super::crl::parse_distribution_points(ext.value)?;
             }
             _ => {
                 if ext.critical {

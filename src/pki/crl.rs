@@ -5,18 +5,18 @@
 //! not know, which makes the CRL unusable for status determination.
 
 use time::OffsetDateTime;
-use x509_parser::extensions::{
-    DistributionPointName as X509DistributionPointName, GeneralName as X509GeneralName,
-    ParsedExtension, X509Extension,
-};
+use x509_parser::asn1_rs::{Any, Class, Tag};
+use x509_parser::extensions::{GeneralName as X509GeneralName, ParsedExtension, X509Extension};
 use x509_parser::num_bigint::BigUint;
 use x509_parser::prelude::FromDer;
 use x509_parser::revocation_list::CertificateRevocationList;
+use x509_parser::x509::RelativeDistinguishedName;
 
-use super::cert::{AlgorithmId, DistributionPointName};
+use super::cert::{AlgorithmId, DistributionPoint, DistributionPointName};
 use super::error::PkiError;
 use super::general_name::GeneralName;
 use super::name::{Name, Rdn};
+use super::source;
 
 /// Largest DER CRL kyso decodes. The biggest public CA CRLs are a few tens of megabytes; the
 /// parser materialises every entry before the entry bound below can be checked, so the input
@@ -134,26 +134,6 @@ pub fn distribution_point_names(dp: &DistributionPointName, crl_issuer: &Name) -
         DistributionPointName::FullName(names) => names.clone(),
         DistributionPointName::RelativeName(rdn) => {
             vec![GeneralName::Directory(crl_issuer.with_rdn(rdn))]
-        }
-    }
-}
-
-fn distribution_point_from_x509(
-    dp: &X509DistributionPointName<'_>,
-) -> Result<DistributionPointName, PkiError> {
-    match dp {
-        X509DistributionPointName::FullName(names) => {
-            if names.len() > MAX_GENERAL_NAMES {
-                return Err(PkiError::BadCrl(format!(
-                    "more than {MAX_GENERAL_NAMES} distribution point names"
-                )));
-            }
-            Ok(DistributionPointName::FullName(
-                GeneralName::list_from_x509(names),
-            ))
-        }
-        X509DistributionPointName::NameRelativeToCRLIssuer(rdn) => {
-            Ok(DistributionPointName::RelativeName(Rdn::from_x509(rdn)))
         }
     }
 }
@@ -316,24 +296,9 @@ impl Crl {
                 }
                 self.delta_base = Some(n);
             }
-            (OID_ISSUING_DISTRIBUTION_POINT, ParsedExtension::IssuingDistributionPoint(idp)) => {
-                let distribution_point = idp
-                    .distribution_point
-                    .as_ref()
-                    .map(distribution_point_from_x509)
-                    .transpose()?;
+            (OID_ISSUING_DISTRIBUTION_POINT, _) => {
                 self.idp_der = Some(ext.value.to_vec());
-                self.idp = Some(IssuingDistributionPoint {
-                    distribution_point,
-                    only_contains_user_certs: idp.only_contains_user_certs,
-                    only_contains_ca_certs: idp.only_contains_ca_certs,
-                    only_some_reasons: idp
-                        .only_some_reasons
-                        .as_ref()
-                        .map(|r| Reasons::from_flags(r.flags)),
-                    indirect_crl: idp.indirect_crl,
-                    only_contains_attribute_certs: idp.only_contains_attribute_certs,
-                });
+                self.idp = Some(parse_issuing_distribution_point(ext.value)?);
             }
             (OID_AUTHORITY_KEY_IDENTIFIER, ParsedExtension::AuthorityKeyIdentifier(aki)) => {
                 self.authority_key_id = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
@@ -421,6 +386,243 @@ impl Crl {
     pub fn sha256(&self) -> &[u8; 32] {
         &self.sha256
     }
+}
+
+/// Most CRLs read from one input; a CA publishes one or two (complete and delta), a bundle for
+/// a whole hierarchy a few dozen.
+pub const MAX_CRLS_PER_INPUT: usize = 1_000;
+
+/// Loads every CRL held in `data`: PEM blocks labelled `X509 CRL` (other blocks are skipped),
+/// or one or several concatenated DER CRLs. An input holding no CRL is an error.
+pub fn load_crls(data: &[u8]) -> Result<Vec<Crl>, PkiError> {
+    let mut out = Vec::new();
+    let mut push = |crl: Crl| {
+        if out.len() >= MAX_CRLS_PER_INPUT {
+            return Err(PkiError::TooLarge(format!(
+                "more than {MAX_CRLS_PER_INPUT} CRLs"
+            )));
+        }
+        out.push(crl);
+        Ok(())
+    };
+    if source::is_pem(data) {
+        for block in source::pem_blocks(data)? {
+            if block.label == "X509 CRL" {
+                push(Crl::from_der(&block.der)?)?;
+            }
+        }
+    } else {
+        let mut rest = data;
+        while !rest.is_empty() {
+            let len = source::der_length(rest)
+                .ok_or_else(|| PkiError::BadCrl("neither PEM nor a DER structure".into()))?;
+            push(Crl::from_der(rest.get(..len).unwrap_or_default())?)?;
+            rest = rest.get(len..).unwrap_or_default();
+        }
+    }
+    if out.is_empty() {
+        return Err(PkiError::BadCrl("the input holds no CRL".into()));
+    }
+    Ok(out)
+}
+
+// x509-parser 0.18 drops a nameRelativeToCRLIssuer silently (it expects a SET header inside the
+// IMPLICIT [1] tag), which would turn a scoped distribution point into none at all; the
+// distribution point structures are therefore read here, field by field.
+
+fn dp_error(what: &str) -> PkiError {
+    PkiError::BadExtension {
+        oid: "2.5.29.31/2.5.29.28".into(),
+        why: what.to_owned(),
+    }
+}
+
+/// Reads one DER element: the element and the rest.
+fn element<'a>(input: &'a [u8], what: &str) -> Result<(Any<'a>, &'a [u8]), PkiError> {
+    let (rest, any) = Any::from_der(input).map_err(|e| dp_error(&format!("{what}: {e}")))?;
+    Ok((any, rest))
+}
+
+fn context_tag(any: &Any<'_>) -> Option<u32> {
+    (any.class() == Class::ContextSpecific).then_some(any.tag().0)
+}
+
+/// The items of a GeneralNames body, bounded by [`MAX_GENERAL_NAMES`].
+fn general_names_body(mut input: &[u8]) -> Result<Vec<GeneralName>, PkiError> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        if out.len() >= MAX_GENERAL_NAMES {
+            return Err(dp_error(&format!("more than {MAX_GENERAL_NAMES} names")));
+        }
+        let (rest, name) =
+            X509GeneralName::from_der(input).map_err(|e| dp_error(&format!("GeneralName: {e}")))?;
+        out.push(GeneralName::from_x509(&name));
+        input = rest;
+    }
+    if out.is_empty() {
+        return Err(dp_error("empty GeneralNames"));
+    }
+    Ok(out)
+}
+
+/// DistributionPointName (RFC 5280 §4.2.1.13) from the content of its EXPLICIT `[0]` wrapper.
+fn distribution_point_name(content: &[u8]) -> Result<DistributionPointName, PkiError> {
+    let (choice, rest) = element(content, "DistributionPointName")?;
+    if !rest.is_empty() {
+        return Err(dp_error("trailing data in DistributionPointName"));
+    }
+    match context_tag(&choice) {
+        Some(0) => Ok(DistributionPointName::FullName(general_names_body(
+            choice.data,
+        )?)),
+        Some(1) => {
+            let mut set = vec![0x31];
+            let len = choice.data.len();
+            if len < 0x80 {
+                set.push(len as u8);
+            } else {
+                let bytes: Vec<u8> = len
+                    .to_be_bytes()
+                    .iter()
+                    .copied()
+                    .skip_while(|b| *b == 0)
+                    .collect();
+                set.push(0x80 | bytes.len() as u8);
+                set.extend(bytes);
+            }
+            set.extend_from_slice(choice.data);
+            let (_, rdn) = RelativeDistinguishedName::from_der(&set)
+                .map_err(|e| dp_error(&format!("nameRelativeToCRLIssuer: {e}")))?;
+            Ok(DistributionPointName::RelativeName(Rdn::from_x509(&rdn)))
+        }
+        _ => Err(dp_error("DistributionPointName: unexpected tag")),
+    }
+}
+
+/// ReasonFlags as x509-parser numbers them (bit i = named bit i), from a BIT STRING body.
+fn reason_flags_value(body: &[u8]) -> Result<u16, PkiError> {
+    let Some((_unused, bits)) = body.split_first() else {
+        return Err(dp_error("empty ReasonFlags"));
+    };
+    let mut flags = 0u16;
+    for (i, byte) in bits.iter().take(2).enumerate() {
+        for bit in 0..8 {
+            if byte & (0x80 >> bit) != 0 {
+                flags |= 1 << (i * 8 + bit);
+            }
+        }
+    }
+    Ok(flags)
+}
+
+fn implicit_bool(any: &Any<'_>) -> Result<bool, PkiError> {
+    match any.data {
+        [0] => Ok(false),
+        [_] => Ok(true),
+        _ => Err(dp_error("malformed BOOLEAN")),
+    }
+}
+
+/// Most distribution points read from one extension; certificates list one to three.
+pub const MAX_DISTRIBUTION_POINTS: usize = 32;
+
+/// The value of a cRLDistributionPoints or freshestCRL extension (RFC 5280 §4.2.1.13,
+/// §4.2.1.15).
+pub fn parse_distribution_points(value: &[u8]) -> Result<Vec<DistributionPoint>, PkiError> {
+    let (seq, rest) = element(value, "CRLDistributionPoints")?;
+    if !rest.is_empty() || seq.tag() != Tag::Sequence {
+        return Err(dp_error("CRLDistributionPoints is not one SEQUENCE"));
+    }
+    let mut input = seq.data;
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        if out.len() >= MAX_DISTRIBUTION_POINTS {
+            return Err(dp_error(&format!(
+                "more than {MAX_DISTRIBUTION_POINTS} distribution points"
+            )));
+        }
+        let (point, rest) = element(input, "DistributionPoint")?;
+        input = rest;
+        let mut dp = DistributionPoint {
+            name: None,
+            reasons: None,
+            crl_issuer: None,
+        };
+        let mut fields = point.data;
+        let mut last_tag = None;
+        while !fields.is_empty() {
+            let (field, rest) = element(fields, "DistributionPoint field")?;
+            fields = rest;
+            let tag = context_tag(&field);
+            if tag.is_none() || tag <= last_tag {
+                return Err(dp_error("DistributionPoint: unexpected field"));
+            }
+            last_tag = tag;
+            match tag {
+                Some(0) => dp.name = Some(distribution_point_name(field.data)?),
+                Some(1) => dp.reasons = Some(reason_flags_value(field.data)?),
+                Some(2) => dp.crl_issuer = Some(general_names_body(field.data)?),
+                _ => return Err(dp_error("DistributionPoint: unexpected field")),
+            }
+        }
+        if dp.name.is_none() && dp.crl_issuer.is_none() {
+            return Err(dp_error(
+                "a DistributionPoint needs a distributionPoint or a cRLIssuer (RFC 5280 §4.2.1.13)",
+            ));
+        }
+        out.push(dp);
+    }
+    Ok(out)
+}
+
+/// The value of an issuingDistributionPoint extension (RFC 5280 §5.2.5).
+fn parse_issuing_distribution_point(value: &[u8]) -> Result<IssuingDistributionPoint, PkiError> {
+    let bad = |why: &str| PkiError::BadCrl(format!("malformed issuingDistributionPoint: {why}"));
+    let (seq, rest) = element(value, "IssuingDistributionPoint")?;
+    if !rest.is_empty() || seq.tag() != Tag::Sequence {
+        return Err(bad("not one SEQUENCE"));
+    }
+    let mut idp = IssuingDistributionPoint {
+        distribution_point: None,
+        only_contains_user_certs: false,
+        only_contains_ca_certs: false,
+        only_some_reasons: None,
+        indirect_crl: false,
+        only_contains_attribute_certs: false,
+    };
+    let mut fields = seq.data;
+    let mut last_tag = None;
+    while !fields.is_empty() {
+        let (field, rest) = element(fields, "IssuingDistributionPoint field")?;
+        fields = rest;
+        let tag = context_tag(&field);
+        if tag.is_none() || tag <= last_tag {
+            return Err(bad("fields out of order"));
+        }
+        last_tag = tag;
+        match tag {
+            Some(0) => idp.distribution_point = Some(distribution_point_name(field.data)?),
+            Some(1) => idp.only_contains_user_certs = implicit_bool(&field)?,
+            Some(2) => idp.only_contains_ca_certs = implicit_bool(&field)?,
+            Some(3) => {
+                idp.only_some_reasons = Some(Reasons::from_flags(reason_flags_value(field.data)?))
+            }
+            Some(4) => idp.indirect_crl = implicit_bool(&field)?,
+            Some(5) => idp.only_contains_attribute_certs = implicit_bool(&field)?,
+            _ => return Err(bad("unexpected field")),
+        }
+    }
+    let exclusive = [
+        idp.only_contains_user_certs,
+        idp.only_contains_ca_certs,
+        idp.only_contains_attribute_certs,
+    ];
+    if exclusive.iter().filter(|b| **b).count() > 1 {
+        return Err(bad(
+            "more than one onlyContains flag is set (RFC 5280 §5.2.5)",
+        ));
+    }
+    Ok(idp)
 }
 
 /// GeneralNames (SEQUENCE OF GeneralName), bounded by [`MAX_GENERAL_NAMES`].
@@ -533,6 +735,71 @@ mod tests {
         let crl = Crl::from_der(&spec.build(&ca.key, false)).expect("parses");
         assert_eq!(crl.entries()[0].certificate_issuer, None);
         assert!(crl.entries()[0].unknown_critical.is_empty());
+    }
+
+    #[test]
+    fn loads_pem_and_concatenated_der() {
+        use base64::Engine;
+        let ca = ca();
+        let this = fixed_time("2026-01-01T00:00:00Z");
+        let a = CrlSpec::new(&ca, this, this + time::Duration::days(7)).build(&ca.key, false);
+        let mut spec = CrlSpec::new(&ca, this, this + time::Duration::days(7));
+        spec.number = Some(2);
+        let b = spec.build(&ca.key, false);
+        assert_eq!(
+            load_crls(&[a.clone(), b.clone()].concat())
+                .expect("der")
+                .len(),
+            2
+        );
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n\
+             -----BEGIN X509 CRL-----\n{}\n-----END X509 CRL-----\n",
+            base64::engine::general_purpose::STANDARD.encode(&b)
+        );
+        let loaded = load_crls(pem.as_bytes()).expect("pem");
+        assert_eq!(loaded.len(), 1);
+        assert_eq!(loaded[0].number(), Some(&BigUint::from(2u32)));
+        assert!(load_crls(b"").is_err());
+        assert!(load_crls(&[0x30, 0x05, 1]).is_err());
+    }
+
+    #[test]
+    fn distribution_points_keep_relative_names_reasons_and_crl_issuers() {
+        let ca = ca();
+        let rdn = tlv(
+            0x31,
+            &seq(&[oid("2.5.4.3"), tlv(0x0c, "CRL một".as_bytes())]),
+        );
+        let relative = ctx(0, &ctx(1, rdn.get(2..).expect("set body")));
+        let value = seq(&[
+            seq(&[relative, ctx_prim(1, &reason_flags(&[1, 2]))]),
+            seq(&[ctx(2, &gn_dir(&ca.name_der()))]),
+        ]);
+        let points = parse_distribution_points(&value).expect("parses");
+        assert_eq!(points.len(), 2);
+        match &points[0].name {
+            Some(DistributionPointName::RelativeName(rdn)) => {
+                let full = ca.cert.subject().with_rdn(rdn);
+                assert_eq!(full.rdns().len(), ca.cert.subject().rdns().len() + 1);
+                assert!(full.display().contains("CRL một"), "{}", full.display());
+            }
+            other => panic!("unexpected name {other:?}"),
+        }
+        assert_eq!(points[0].reasons, Some(0b110));
+        assert!(points[0].crl_issuer.is_none());
+        assert!(points[1].name.is_none());
+        match points[1].crl_issuer.as_deref() {
+            Some([GeneralName::Directory(n)]) => assert!(n.matches(ca.cert.subject())),
+            other => panic!("unexpected cRLIssuer {other:?}"),
+        }
+        // A point with neither a name nor a cRLIssuer, or fields out of order, is malformed.
+        assert!(parse_distribution_points(&seq(&[seq(&[])])).is_err());
+        let swapped = seq(&[seq(&[
+            ctx(2, &gn_dir(&ca.name_der())),
+            dp_full_name(&[gn_uri("http://x")]),
+        ])]);
+        assert!(parse_distribution_points(&swapped).is_err());
     }
 
     #[test]

@@ -237,7 +237,7 @@ impl fmt::Display for Name {
 fn attribute_from_x509(a: &AttributeTypeAndValue<'_>) -> Attribute {
     let any: &Any<'_> = a.attr_value();
     let tag = any.tag();
-    let data = any.data.as_ref();
+    let data: &[u8] = any.data;
     Attribute {
         oid: a.attr_type().to_id_string(),
         tag: tag.0,

@@ -13,6 +13,7 @@ use super::cert::{AlgorithmId, Certificate};
 use super::crl::RevocationReason;
 use super::error::PkiError;
 use super::name::Name;
+use super::source;
 
 /// Largest DER OCSP response decoded. Responses for one certificate are a few kilobytes even
 /// with an embedded responder chain; 1 MiB is far above that and bounds work on hostile input.
@@ -416,6 +417,44 @@ impl OcspResponse {
     }
 }
 
+/// Most OCSP responses read from one input; one per certificate of a path is the norm.
+pub const MAX_RESPONSES_PER_INPUT: usize = 1_000;
+
+/// Loads every OCSP response held in `data`: PEM blocks labelled `OCSP RESPONSE` (other blocks
+/// are skipped), or one or several concatenated DER responses. An input holding no response is
+/// an error.
+pub fn load_ocsp_responses(data: &[u8]) -> Result<Vec<OcspResponse>, PkiError> {
+    let mut out = Vec::new();
+    let mut push = |r: OcspResponse| {
+        if out.len() >= MAX_RESPONSES_PER_INPUT {
+            return Err(PkiError::TooLarge(format!(
+                "more than {MAX_RESPONSES_PER_INPUT} OCSP responses"
+            )));
+        }
+        out.push(r);
+        Ok(())
+    };
+    if source::is_pem(data) {
+        for block in source::pem_blocks(data)? {
+            if block.label == "OCSP RESPONSE" {
+                push(OcspResponse::from_der(&block.der)?)?;
+            }
+        }
+    } else {
+        let mut rest = data;
+        while !rest.is_empty() {
+            let len =
+                source::der_length(rest).ok_or_else(|| bad("neither PEM nor a DER structure"))?;
+            push(OcspResponse::from_der(rest.get(..len).unwrap_or_default())?)?;
+            rest = rest.get(len..).unwrap_or_default();
+        }
+    }
+    if out.is_empty() {
+        return Err(bad("the input holds no OCSP response"));
+    }
+    Ok(out)
+}
+
 /// Whether `responder` may sign OCSP responses about certificates issued by `issuer`
 /// (RFC 6960 §4.2.2.2): it is the issuer itself, or it was issued directly by the issuer and
 /// carries id-kp-OCSPSigning in its extended key usage. The caller still verifies that
@@ -574,7 +613,7 @@ mod tests {
         assert_eq!(r.produced_at(), now);
         assert!(r.responder_is(&ca.cert));
         assert!(!r.responder_is(&leaf.cert));
-        assert_eq!(r.certs(), [leaf.cert.clone()]);
+        assert_eq!(r.certs(), std::slice::from_ref(&leaf.cert));
         assert_eq!(r.responses().len(), 2);
         let s = r.single_for(&leaf.cert, &ca.cert).expect("about the leaf");
         assert_eq!(

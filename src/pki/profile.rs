@@ -32,15 +32,23 @@ pub enum Profile {
     Any,
 }
 
-/// Checks the end-entity certificate against the profile and an optional required EKU (the
-/// certificate must then carry that EKU or anyExtendedKeyUsage, or have no EKU extension).
+/// Checks the end-entity certificate against the profile, an optional required EKU (the
+/// certificate must then carry that EKU or anyExtendedKeyUsage, or have no EKU extension) and
+/// required key usage bits (each must be set when the certificate has a keyUsage extension).
 /// Returns the violated rule, if any.
 pub fn check_end_entity(
     cert: &Certificate,
     profile: Profile,
     required_eku: Option<&str>,
+    required_key_usage: u16,
 ) -> Result<(), String> {
     let ext = cert.extensions();
+    if !cert.key_usage_allows(required_key_usage) {
+        return Err(format!(
+            "its key usage does not include every required bit ({required_key_usage:#06x}) \
+             (RFC 5280 §4.2.1.3)"
+        ));
+    }
     if profile == Profile::DocumentSigning {
         if let Some(ku) = ext.key_usage {
             if ku & (key_usage::DIGITAL_SIGNATURE | key_usage::NON_REPUDIATION) == 0 {

@@ -441,11 +441,14 @@ impl Context<'_, '_> {
         if self.issuer.subject().matches(crl.issuer()) {
             candidates.push(self.issuer);
         }
+        if self.cert.subject().matches(crl.issuer()) && self.cert != self.issuer {
+            candidates.push(self.cert);
+        }
         let aki = crl.authority_key_id();
         let mut others: Vec<&Certificate> = self
             .pool
             .iter()
-            .filter(|c| *c != self.issuer && c.subject().matches(crl.issuer()))
+            .filter(|c| *c != self.issuer && *c != self.cert && c.subject().matches(crl.issuer()))
             .collect();
         // Certificates whose key identifier matches the CRL's are tried first.
         others.sort_by_key(|c| !(aki.is_some() && c.extensions().subject_key_id.as_deref() == aki));
@@ -473,7 +476,10 @@ impl Context<'_, '_> {
                 );
                 continue;
             }
-            if candidate == self.issuer {
+            // The path issuer is validated by the path being checked; so is the certificate
+            // itself when a CRL issuer's own certificate is covered by the CRL it signs
+            // (PKITS 4.14.30), which would otherwise send the validator round in a loop.
+            if candidate == self.issuer || candidate == self.cert {
                 return Ok(());
             }
             if self
