@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kyso::pki::demo::names;
@@ -35,8 +35,16 @@ const EXPECTED_FILES: &[&str] = &[
     "issuing-ca.crl.pem",
 ];
 
+/// The binary under test: `$KYSO_BIN` when set (to test a particular build), else the one cargo
+/// built for this test run.
+fn kyso_bin() -> PathBuf {
+    std::env::var_os("KYSO_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kyso")))
+}
+
 fn run_demo(out: &Path) {
-    let status = Command::new(env!("CARGO_BIN_EXE_kyso"))
+    let status = Command::new(kyso_bin())
         .args(["pki", "demo", "--out"])
         .arg(out)
         .status()

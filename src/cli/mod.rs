@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cert;
 mod pki;
 mod serve;
 
@@ -33,6 +34,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP service.
     Serve(serve::ServeArgs),
+    /// Certificates: validate a chain.
+    Cert(cert::CertArgs),
     /// Demo PKI for testing.
     Pki(pki::PkiArgs),
 }
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Cert(args) => cert::run(args),
         Command::Pki(args) => pki::run(args),
     };
     ExitCode::from(code)
