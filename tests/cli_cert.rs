@@ -313,3 +313,13 @@ fn unreadable_inputs_exit_2() {
     let out = verify(dir.path(), "agency-signer.pem", &["--at", "yesterday"]);
     assert_eq!(code(&out), 2, "a bad --at is a usage error");
 }
+
+#[test]
+fn profile_decides_whether_a_tsa_certificate_may_sign_documents() {
+    let dir = demo();
+    let out = verify(dir.path(), "tsa.pem", &["--json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert_eq!(json(&out)["sub_indication"], "CHAIN_CONSTRAINTS_FAILURE");
+    let out = verify(dir.path(), "tsa.pem", &["--json", "--profile", "any"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+}

@@ -172,9 +172,9 @@ pub mod names {
     pub const CITY: &str = "Buôn Ma Thuột";
     pub const PERSON_CN: &str = "Nguyễn Văn An";
     pub const PERSON_UID: &str = "CCCD:066000000001-DEMO";
-    pub const REVOKED_CN: &str = "Trần Thị Bình (DEMO, đã thu hồi)";
+    pub const REVOKED_CN: &str = "Trần Thị Bình (DEMO - đã thu hồi)";
     pub const REVOKED_UID: &str = "CCCD:066000000002-DEMO";
-    pub const EXPIRED_CN: &str = "Lê Văn Cường (DEMO, hết hạn)";
+    pub const EXPIRED_CN: &str = "Lê Văn Cường (DEMO - hết hạn)";
     pub const EXPIRED_UID: &str = "CCCD:066000000003-DEMO";
     pub const TSA_CN: &str = "DEMO Dịch vụ cấp dấu thời gian";
     pub const OCSP_CN: &str = "DEMO Dịch vụ OCSP";
