@@ -323,3 +323,118 @@ fn profile_decides_whether_a_tsa_certificate_may_sign_documents() {
     let out = verify(dir.path(), "tsa.pem", &["--json", "--profile", "any"]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
+
+/// An OCSP response made by `openssl ocsp` acting as the demo responder, for `leaf`, from an
+/// index in which `revoked-signer.pem` is revoked.
+fn ocsp_response(dir: &Path, leaf: &str) -> String {
+    let serial = |file: &str| {
+        let pem = std::fs::read(dir.join(file)).expect("read");
+        let cert = openssl::x509::X509::from_pem(&pem).expect("pem");
+        cert.serial_number()
+            .to_bn()
+            .expect("bn")
+            .to_hex_str()
+            .expect("hex")
+            .to_string()
+    };
+    let index = format!(
+        "V\t301231000000Z\t\t{}\tunknown\t/CN=agency\nR\t301231000000Z\t200101000000Z,keyCompromise\t{}\tunknown\t/CN=revoked\n",
+        serial("agency-signer.pem"),
+        serial("revoked-signer.pem")
+    );
+    std::fs::write(dir.join("index.txt"), index).expect("index");
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let req = format!("{leaf}.req.der");
+    let resp = format!("{leaf}.ocsp.der");
+    run(&[
+        "ocsp",
+        "-issuer",
+        "issuing-ca.pem",
+        "-cert",
+        leaf,
+        "-no_nonce",
+        "-reqout",
+        &req,
+    ]);
+    run(&[
+        "ocsp",
+        "-index",
+        "index.txt",
+        "-CA",
+        "issuing-ca.pem",
+        "-rsigner",
+        "ocsp-responder.pem",
+        "-rkey",
+        "ocsp-responder.key.pem",
+        "-ndays",
+        "1",
+        "-reqin",
+        &req,
+        "-respout",
+        &resp,
+    ]);
+    resp
+}
+
+#[test]
+fn ocsp_responses_from_the_demo_responder_are_used() {
+    if !common::have_tool("openssl") {
+        return;
+    }
+    let dir = demo();
+    let args = |leaf: &str, resp: &str| {
+        kyso(
+            dir.path(),
+            &[
+                "cert",
+                "verify",
+                leaf,
+                "--chain",
+                "issuing-ca.pem",
+                "--trust",
+                "root-ca.pem",
+                "--crl",
+                "root-ca.crl.pem",
+                "--ocsp",
+                resp,
+                "--json",
+            ],
+        )
+    };
+    let good = ocsp_response(dir.path(), "agency-signer.pem");
+    let out = args("agency-signer.pem", &good);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    // The leaf's status is known from OCSP: no warning about it.
+    let v = json(&out);
+    let warnings = v["warnings"].as_array().expect("warnings");
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.as_str().is_some_and(|w| w.contains("MST:"))),
+        "{v}"
+    );
+
+    let revoked = ocsp_response(dir.path(), "revoked-signer.pem");
+    let out = args("revoked-signer.pem", &revoked);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert_eq!(json(&out)["sub_indication"], "REVOKED");
+
+    // A response about another certificate says nothing about this one.
+    let out = args("revoked-signer.pem", &good);
+    assert_ne!(json(&out)["sub_indication"], "REVOKED");
+
+    // A file that is not an OCSP response is unreadable.
+    let out = args("agency-signer.pem", "root-ca.pem");
+    assert_eq!(code(&out), 2);
+}

@@ -4,6 +4,7 @@
 //! every `*.pem`, `*.crt`, `*.cer` and `*.der` file in `anchors/` under `$KYSO_CERTS_DIR`, or
 //! under `certs/` in the working directory when that variable is unset (see `certs/README.md`).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -120,17 +121,20 @@ fn verify(args: &VerifyArgs) -> u8 {
     });
     match outcome {
         Ok(report) => {
-            if args.json {
+            let text = if args.json {
                 match serde_json::to_string_pretty(&report) {
-                    Ok(json) => println!("{json}"),
+                    Ok(json) => json + "\n",
                     Err(e) => {
                         eprintln!("kyso cert verify: cannot serialize the report: {e}");
                         return EXIT_UNREADABLE;
                     }
                 }
             } else {
-                print!("{}", human(&report));
-            }
+                human(&report)
+            };
+            // A closed pipe (`| head`) is not worth a panic; the exit code still tells.
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
             if report.is_valid() {
                 EXIT_VALID
             } else {
