@@ -438,3 +438,49 @@ fn ocsp_responses_from_the_demo_responder_are_used() {
     let out = args("agency-signer.pem", "root-ca.pem");
     assert_eq!(code(&out), 2);
 }
+
+#[test]
+fn several_crls_in_one_file_pem_or_der() {
+    let dir = demo();
+    let mut pem = std::fs::read(dir.path().join("root-ca.crl.pem")).expect("read");
+    pem.extend(std::fs::read(dir.path().join("issuing-ca.crl.pem")).expect("read"));
+    std::fs::write(dir.path().join("crls.pem"), &pem).expect("write");
+    let mut der = Vec::new();
+    for file in ["root-ca.crl.pem", "issuing-ca.crl.pem"] {
+        let crl = std::fs::read(dir.path().join(file)).expect("read");
+        let crl = openssl::x509::X509Crl::from_pem(&crl).expect("crl");
+        der.extend(crl.to_der().expect("der"));
+    }
+    std::fs::write(dir.path().join("crls.der"), &der).expect("write");
+    for crls in ["crls.pem", "crls.der"] {
+        let run = |leaf: &str| {
+            kyso(
+                dir.path(),
+                &[
+                    "cert",
+                    "verify",
+                    leaf,
+                    "--chain",
+                    "issuing-ca.pem",
+                    "--trust",
+                    "root-ca.pem",
+                    "--crl",
+                    crls,
+                    "--revocation",
+                    "require",
+                    "--json",
+                ],
+            )
+        };
+        let out = run("agency-signer.pem");
+        assert_eq!(code(&out), 0, "{crls}: {}", stdout(&out));
+        let out = run("revoked-signer.pem");
+        assert_eq!(code(&out), 1, "{crls}: {}", stdout(&out));
+        assert_eq!(json(&out)["sub_indication"], "REVOKED", "{crls}");
+    }
+    // A DER file with trailing garbage after the CRLs is unreadable.
+    der.extend_from_slice(b"\x30\x05ab");
+    std::fs::write(dir.path().join("crls-bad.der"), &der).expect("write");
+    let out = verify(dir.path(), "agency-signer.pem", &["--crl", "crls-bad.der"]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+}
