@@ -345,11 +345,75 @@ impl AlgorithmPolicy {
                 Verifier::new_without_digest(key).map_err(|_| mismatch())?
             }
         };
+        let memo_key = memo_key(data, alg, signature, key);
+        if let Some(k) = &memo_key {
+            if VERIFIED.contains(k) {
+                return Ok(());
+            }
+        }
         match verifier.verify_oneshot(signature, data) {
-            Ok(true) => Ok(()),
+            Ok(true) => {
+                if let Some(k) = memo_key {
+                    VERIFIED.insert(k);
+                }
+                Ok(())
+            }
             _ => Err(SignatureError::Invalid),
         }
     }
+}
+
+/// Most verified signatures remembered. A deployment sees a few hundred CA certificates and
+/// CRLs; 4,096 entries of 32 bytes keep every one of them for 128 KiB.
+pub const MAX_REMEMBERED_SIGNATURES: usize = 4_096;
+
+/// Signatures already verified by this process, by SHA-256 of (algorithm, signer key, signed
+/// bytes, signature). A pure memo: a hit returns what verification would return, so
+/// validations stay deterministic; policy checks still run on every call. When full it is
+/// emptied, which bounds memory without bookkeeping.
+struct VerifiedSignatures {
+    set: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>>,
+}
+
+static VERIFIED: VerifiedSignatures = VerifiedSignatures {
+    set: std::sync::LazyLock::new(Default::default),
+};
+
+impl VerifiedSignatures {
+    fn contains(&self, k: &[u8; 32]) -> bool {
+        self.set.lock().map(|s| s.contains(k)).unwrap_or(false)
+    }
+
+    fn insert(&self, k: [u8; 32]) {
+        if let Ok(mut s) = self.set.lock() {
+            if s.len() >= MAX_REMEMBERED_SIGNATURES {
+                s.clear();
+            }
+            s.insert(k);
+        }
+    }
+}
+
+fn memo_key(
+    data: &[u8],
+    alg: &AlgorithmId,
+    signature: &[u8],
+    key: &PKeyRef<Public>,
+) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let spki = key.public_key_to_der().ok()?;
+    let mut h = Sha256::new();
+    for part in [
+        alg.oid.as_bytes(),
+        alg.params.as_deref().unwrap_or_default(),
+        &spki,
+        data,
+        signature,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    Some(h.finalize().into())
 }
 
 fn key_name(id: Id) -> &'static str {
