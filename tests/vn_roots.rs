@@ -69,5 +69,8 @@ fn vietnamese_roots_parse_print_and_chain() {
     let r = validate_chain(&gov_ca, &[], &only_national, &none, &options())
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.indication, Indication::Indeterminate);
-    assert_eq!(r.sub_indication, Some(SubIndication::NoCertificateChainFound));
+    assert_eq!(
+        r.sub_indication,
+        Some(SubIndication::NoCertificateChainFound)
+    );
 }

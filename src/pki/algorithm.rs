@@ -193,6 +193,9 @@ pub struct AlgorithmPolicy {
     pub curves: Vec<Nid>,
     /// Whether Ed25519 is accepted.
     pub ed25519: bool,
+    /// SHA-1 signatures are still accepted when the validation time is before this date (a
+    /// policy date for legacy documents); `None`: only `min_hash` decides.
+    pub sha1_until: Option<time::OffsetDateTime>,
 }
 
 impl Default for AlgorithmPolicy {
@@ -205,6 +208,7 @@ impl Default for AlgorithmPolicy {
             min_dsa_bits: None,
             curves: vec![Nid::X9_62_PRIME256V1, Nid::SECP384R1],
             ed25519: false,
+            sha1_until: None,
         }
     }
 }
@@ -219,7 +223,17 @@ impl AlgorithmPolicy {
             min_dsa_bits: Some(1024),
             curves: vec![Nid::X9_62_PRIME256V1, Nid::SECP384R1, Nid::SECP521R1],
             ed25519: true,
+            sha1_until: None,
         }
+    }
+
+    /// The policy in force at `time`: SHA-1 is admitted when `time` is before `sha1_until`.
+    pub fn effective_at(&self, time: time::OffsetDateTime) -> AlgorithmPolicy {
+        let mut p = self.clone();
+        if self.sha1_until.is_some_and(|until| time < until) && p.min_hash > HashAlg::Sha1 {
+            p.min_hash = HashAlg::Sha1;
+        }
+        p
     }
 
     /// Resolves the algorithm and checks it against the policy (digest only; the key is
@@ -489,6 +503,20 @@ mod tests {
         assert!(AlgorithmPolicy::pkits()
             .check_algorithm(&alg("1.2.840.113549.1.1.5"))
             .is_ok());
+    }
+
+    #[test]
+    fn sha1_policy_date() {
+        let mut p = AlgorithmPolicy::default();
+        p.sha1_until = Some(time::macros::datetime!(2020-01-01 0:00 UTC));
+        let sha1 = alg("1.2.840.113549.1.1.5");
+        let before = p.effective_at(time::macros::datetime!(2019-06-01 0:00 UTC));
+        let after = p.effective_at(time::macros::datetime!(2021-06-01 0:00 UTC));
+        assert!(before.check_algorithm(&sha1).is_ok());
+        assert!(matches!(
+            after.check_algorithm(&sha1),
+            Err(SignatureError::Weak(_))
+        ));
     }
 
     #[test]

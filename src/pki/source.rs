@@ -209,14 +209,19 @@ mod tests {
         assert_eq!(load_certificates(&der).map(|v| v.len()).ok(), Some(2));
 
         let mut extra = Stack::new().unwrap_or_else(|e| panic!("{e}"));
-        extra.push(root.x509.clone()).unwrap_or_else(|e| panic!("{e}"));
+        extra
+            .push(root.x509.clone())
+            .unwrap_or_else(|e| panic!("{e}"));
         let p7 = Pkcs7::sign(&ee.x509, &ee.key, &extra, b"x", Pkcs7Flags::BINARY)
             .unwrap_or_else(|e| panic!("{e}"));
         let p7_der = p7.to_der().unwrap_or_default();
         let from_der = load_certificates(&p7_der).unwrap_or_else(|e| panic!("{e}"));
         assert!(from_der.contains(&root.cert) && from_der.contains(&ee.cert));
         let p7_pem = p7.to_pem().unwrap_or_default();
-        assert_eq!(load_certificates(&p7_pem).map(|v| v.len()).ok(), Some(from_der.len()));
+        assert_eq!(
+            load_certificates(&p7_pem).map(|v| v.len()).ok(),
+            Some(from_der.len())
+        );
     }
 
     #[test]

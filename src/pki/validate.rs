@@ -95,6 +95,15 @@ pub fn validate_chain(
         }
     }
     let mut budget = options.budget.clone();
+    let effective;
+    let options = if options.algorithms.sha1_until.is_some() {
+        let mut o = options.clone();
+        o.algorithms = options.algorithms.effective_at(options.time);
+        effective = o;
+        &effective
+    } else {
+        options
+    };
     let env = super::build::Env::new(intermediates, anchors, revocation, options);
     Ok(env.validate(
         leaf,
