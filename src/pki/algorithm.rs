@@ -507,8 +507,10 @@ mod tests {
 
     #[test]
     fn sha1_policy_date() {
-        let mut p = AlgorithmPolicy::default();
-        p.sha1_until = Some(time::macros::datetime!(2020-01-01 0:00 UTC));
+        let p = AlgorithmPolicy {
+            sha1_until: Some(time::macros::datetime!(2020-01-01 0:00 UTC)),
+            ..Default::default()
+        };
         let sha1 = alg("1.2.840.113549.1.1.5");
         let before = p.effective_at(time::macros::datetime!(2019-06-01 0:00 UTC));
         let after = p.effective_at(time::macros::datetime!(2021-06-01 0:00 UTC));
