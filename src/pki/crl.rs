@@ -176,6 +176,7 @@ pub struct Crl {
     next_update: Option<OffsetDateTime>,
     entries: Vec<CrlEntry>,
     number: Option<BigUint>,
+    number_critical: bool,
     delta_base: Option<BigUint>,
     idp: Option<IssuingDistributionPoint>,
     idp_der: Option<Vec<u8>>,
@@ -223,6 +224,7 @@ impl Crl {
             next_update: tbs.next_update.map(|t| t.to_datetime()),
             entries: Vec::with_capacity(tbs.revoked_certificates.len()),
             number: None,
+            number_critical: false,
             delta_base: None,
             idp: None,
             idp_der: None,
@@ -282,7 +284,10 @@ impl Crl {
                     "malformed CRL extension {oid}: {error}"
                 )));
             }
-            (OID_CRL_NUMBER, ParsedExtension::CRLNumber(n)) => self.number = Some(n.clone()),
+            (OID_CRL_NUMBER, ParsedExtension::CRLNumber(n)) => {
+                self.number = Some(n.clone());
+                self.number_critical = ext.critical;
+            }
             (OID_DELTA_CRL_INDICATOR, _) => {
                 let (rest, n) = x509_parser::der_parser::der::parse_der_integer(ext.value)
                     .map_err(|e| PkiError::BadCrl(format!("malformed deltaCRLIndicator: {e}")))?;
@@ -345,6 +350,11 @@ impl Crl {
     /// cRLNumber (§5.2.3).
     pub fn number(&self) -> Option<&BigUint> {
         self.number.as_ref()
+    }
+
+    /// Whether the cRLNumber extension is marked critical, which RFC 5280 §5.2.3 forbids.
+    pub fn number_is_critical(&self) -> bool {
+        self.number_critical
     }
 
     /// BaseCRLNumber of a delta CRL (§5.2.4); `Some` exactly when this is a delta CRL.

@@ -257,6 +257,17 @@ impl Context<'_, '_> {
                 crl.issuer().display()
             )));
         }
+        if crl.number().is_none() || crl.number_is_critical() {
+            return Err(Skip::Unusable(format!(
+                "CRL from '{}' is not conforming: its cRLNumber is {} (RFC 5280 §5.2.3)",
+                crl.issuer().display(),
+                if crl.number().is_none() {
+                    "missing"
+                } else {
+                    "marked critical"
+                }
+            )));
+        }
         self.check_fresh(crl, "CRL")?;
         // (f), (g): the CRL signer and the signature.
         let verdict = match signer_cache.get(index).cloned().flatten() {
@@ -417,6 +428,7 @@ impl Context<'_, '_> {
                 && base <= number
                 && delta.number().is_some_and(|n| n > number)
                 && delta.unknown_critical_extensions().is_empty()
+                && !delta.number_is_critical()
                 && delta.next_update().is_none_or(|n| n >= self.time);
             if !applies {
                 continue;
@@ -1158,6 +1170,20 @@ mod tests {
         spec.entries.push(entry);
         let why = unknown_why(status(&p, crls(vec![crl(&spec, &p.ca.key)])));
         assert!(why.contains("entry"), "{why}");
+    }
+
+    #[test]
+    fn crl_without_a_noncritical_crl_number_is_unusable() {
+        let p = pki();
+        let mut missing = fresh_crl(&p);
+        missing.number = None;
+        let why = unknown_why(status(&p, crls(vec![crl(&missing, &p.ca.key)])));
+        assert!(why.contains("cRLNumber is missing"), "{why}");
+        let mut critical = fresh_crl(&p);
+        critical.number = None;
+        critical.extra.push(("2.5.29.20".into(), true, uint(3)));
+        let why = unknown_why(status(&p, crls(vec![crl(&critical, &p.ca.key)])));
+        assert!(why.contains("cRLNumber is marked critical"), "{why}");
     }
 
     fn ocsp_data(der: Vec<u8>) -> RevocationData {
