@@ -386,10 +386,7 @@ impl Context<'_, '_> {
         let indirect = complete
             .issuing_distribution_point()
             .is_some_and(|i| i.indirect_crl);
-        for entry in list.entries() {
-            if entry.serial != self.cert.serial() {
-                continue;
-            }
+        for entry in list.entries_for(self.cert.serial()) {
             let issuer_matches = match (&entry.certificate_issuer, indirect) {
                 (Some(names), true) => names.iter().any(
                     |g| matches!(g, GeneralName::Directory(n) if n.matches(self.cert.issuer())),
