@@ -488,10 +488,16 @@ pub fn freshness_problem(single: &SingleResponse, time: OffsetDateTime) -> Optio
             "OCSP response is not recent enough: nextUpdate {next} is before the validation time {time}"
         )),
         Some(_) => None,
-        None if single.this_update + MAX_OCSP_AGE_WITHOUT_NEXT_UPDATE < time => Some(format!(
-            "OCSP response is not recent enough: thisUpdate {} without nextUpdate is older than {} at {time}",
-            single.this_update, MAX_OCSP_AGE_WITHOUT_NEXT_UPDATE
-        )),
+        None if single
+            .this_update
+            .checked_add(MAX_OCSP_AGE_WITHOUT_NEXT_UPDATE)
+            .is_some_and(|limit| limit < time) =>
+        {
+            Some(format!(
+                "OCSP response is not recent enough: thisUpdate {} without nextUpdate is older than {} at {time}",
+                single.this_update, MAX_OCSP_AGE_WITHOUT_NEXT_UPDATE
+            ))
+        }
         None => None,
     }
 }
@@ -754,6 +760,7 @@ mod tests {
             "resp.der",
             "-ndays",
             "1",
+            "-resp_key_id",
         ]);
         let der = std::fs::read(path("resp.der")).expect("read");
         let r = OcspResponse::from_der(&der).expect("OpenSSL's response parses");
@@ -767,7 +774,9 @@ mod tests {
             ref other => panic!("unexpected status {other:?}"),
         }
         assert!(s.next_update.is_some());
+        assert!(matches!(r.responder(), ResponderId::ByKey(_)));
         assert!(r.responder_is(&ca.cert));
+        assert!(!r.responder_is(&leaf.cert));
         assert!(r.unknown_critical_extensions().is_empty());
         let key = ca.cert.public_key().expect("key");
         crate::pki::algorithm::AlgorithmPolicy::default()

@@ -487,8 +487,15 @@ impl Context<'_, '_> {
             }
             // The path issuer is validated by the path being checked; so is the certificate
             // itself when a CRL issuer's own certificate is covered by the CRL it signs
-            // (PKITS 4.14.30), which would otherwise send the validator round in a loop.
-            if candidate == self.issuer || candidate == self.cert {
+            // (PKITS 4.14.30), which would otherwise send the validator round in a loop. The
+            // latter only for a certificate meant to sign CRLs (a CA, or cRLSign asserted),
+            // so that an end entity named like its CA cannot vouch for itself.
+            let meant_for_crls = candidate.is_ca()
+                || candidate
+                    .extensions()
+                    .key_usage
+                    .is_some_and(|ku| ku & key_usage::CRL_SIGN != 0);
+            if candidate == self.issuer || (candidate == self.cert && meant_for_crls) {
                 return Ok(());
             }
             if self
@@ -1129,6 +1136,30 @@ mod tests {
             status_with(&p, data(), &pool, &mut reject),
             CertStatus::Unknown { .. }
         ));
+    }
+
+    #[test]
+    fn end_entity_named_like_its_ca_cannot_sign_its_own_crl() {
+        let p = pki();
+        let mut spec = CertSpec::ee("Issuing CA", 11);
+        spec.key_usage = None;
+        let twin = make_cert(spec, Some(&p.ca));
+        let data = crls(vec![crl(&fresh_crl(&p), &twin.key)]);
+        let pool = [p.root.cert.clone(), p.ca.cert.clone()];
+        let mut budget = Budget::default();
+        let mut accept_none = Accept { accepted: Vec::new(), calls: 0 };
+        let s = certificate_status(
+            &twin.cert,
+            &p.ca.cert,
+            &data,
+            &pool,
+            p.now,
+            &AlgorithmPolicy::default(),
+            &mut accept_none,
+            &mut budget,
+        );
+        let why = unknown_why(s);
+        assert!(why.contains("could not be validated"), "{why}");
     }
 
     #[test]
