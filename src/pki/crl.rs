@@ -354,13 +354,17 @@ impl Crl {
     /// The entries for one serial number (DER INTEGER content octets); several only on an
     /// indirect CRL that lists same-numbered certificates of different issuers.
     pub fn entries_for(&self, serial: &[u8]) -> &[CrlEntry] {
-        let start = self.entries.partition_point(|e| e.serial.as_slice() < serial);
+        let start = self
+            .entries
+            .partition_point(|e| e.serial.as_slice() < serial);
         let len = self
             .entries
             .get(start..)
             .unwrap_or_default()
             .partition_point(|e| e.serial.as_slice() == serial);
-        self.entries.get(start..start.saturating_add(len)).unwrap_or_default()
+        self.entries
+            .get(start..start.saturating_add(len))
+            .unwrap_or_default()
     }
 
     /// cRLNumber (§5.2.3).

@@ -1147,7 +1147,10 @@ mod tests {
         let data = crls(vec![crl(&fresh_crl(&p), &twin.key)]);
         let pool = [p.root.cert.clone(), p.ca.cert.clone()];
         let mut budget = Budget::default();
-        let mut accept_none = Accept { accepted: Vec::new(), calls: 0 };
+        let mut accept_none = Accept {
+            accepted: Vec::new(),
+            calls: 0,
+        };
         let s = certificate_status(
             &twin.cert,
             &p.ca.cert,
