@@ -811,6 +811,23 @@ mod tests {
     }
 
     #[test]
+    fn revocation_policy_names_match_the_cli_and_config() {
+        use clap::ValueEnum;
+        assert_eq!(RevocationPolicy::default(), RevocationPolicy::SoftFail);
+        for (policy, name) in [
+            (RevocationPolicy::Require, "require"),
+            (RevocationPolicy::SoftFail, "soft-fail"),
+            (RevocationPolicy::Off, "off"),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&policy).expect("json"),
+                format!("\"{name}\"")
+            );
+            assert_eq!(RevocationPolicy::from_str(name, false), Ok(policy));
+        }
+    }
+
+    #[test]
     fn empty_crl_from_the_issuer_gives_good() {
         let p = pki();
         assert_eq!(
