@@ -193,6 +193,9 @@ pub struct AlgorithmPolicy {
     pub curves: Vec<Nid>,
     /// Whether Ed25519 is accepted.
     pub ed25519: bool,
+    /// SHA-1 signatures are still accepted when the validation time is before this date (a
+    /// policy date for legacy documents); `None`: only `min_hash` decides.
+    pub sha1_until: Option<time::OffsetDateTime>,
 }
 
 impl Default for AlgorithmPolicy {
@@ -205,6 +208,7 @@ impl Default for AlgorithmPolicy {
             min_dsa_bits: None,
             curves: vec![Nid::X9_62_PRIME256V1, Nid::SECP384R1],
             ed25519: false,
+            sha1_until: None,
         }
     }
 }
@@ -219,7 +223,17 @@ impl AlgorithmPolicy {
             min_dsa_bits: Some(1024),
             curves: vec![Nid::X9_62_PRIME256V1, Nid::SECP384R1, Nid::SECP521R1],
             ed25519: true,
+            sha1_until: None,
         }
+    }
+
+    /// The policy in force at `time`: SHA-1 is admitted when `time` is before `sha1_until`.
+    pub fn effective_at(&self, time: time::OffsetDateTime) -> AlgorithmPolicy {
+        let mut p = self.clone();
+        if self.sha1_until.is_some_and(|until| time < until) && p.min_hash > HashAlg::Sha1 {
+            p.min_hash = HashAlg::Sha1;
+        }
+        p
     }
 
     /// Resolves the algorithm and checks it against the policy (digest only; the key is
@@ -345,11 +359,75 @@ impl AlgorithmPolicy {
                 Verifier::new_without_digest(key).map_err(|_| mismatch())?
             }
         };
+        let memo_key = memo_key(data, alg, signature, key);
+        if let Some(k) = &memo_key {
+            if VERIFIED.contains(k) {
+                return Ok(());
+            }
+        }
         match verifier.verify_oneshot(signature, data) {
-            Ok(true) => Ok(()),
+            Ok(true) => {
+                if let Some(k) = memo_key {
+                    VERIFIED.insert(k);
+                }
+                Ok(())
+            }
             _ => Err(SignatureError::Invalid),
         }
     }
+}
+
+/// Most verified signatures remembered. A deployment sees a few hundred CA certificates and
+/// CRLs; 4,096 entries of 32 bytes keep every one of them for 128 KiB.
+pub const MAX_REMEMBERED_SIGNATURES: usize = 4_096;
+
+/// Signatures already verified by this process, by SHA-256 of (algorithm, signer key, signed
+/// bytes, signature). A pure memo: a hit returns what verification would return, so
+/// validations stay deterministic; policy checks still run on every call. When full it is
+/// emptied, which bounds memory without bookkeeping.
+struct VerifiedSignatures {
+    set: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>>,
+}
+
+static VERIFIED: VerifiedSignatures = VerifiedSignatures {
+    set: std::sync::LazyLock::new(Default::default),
+};
+
+impl VerifiedSignatures {
+    fn contains(&self, k: &[u8; 32]) -> bool {
+        self.set.lock().map(|s| s.contains(k)).unwrap_or(false)
+    }
+
+    fn insert(&self, k: [u8; 32]) {
+        if let Ok(mut s) = self.set.lock() {
+            if s.len() >= MAX_REMEMBERED_SIGNATURES {
+                s.clear();
+            }
+            s.insert(k);
+        }
+    }
+}
+
+fn memo_key(
+    data: &[u8],
+    alg: &AlgorithmId,
+    signature: &[u8],
+    key: &PKeyRef<Public>,
+) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let spki = key.public_key_to_der().ok()?;
+    let mut h = Sha256::new();
+    for part in [
+        alg.oid.as_bytes(),
+        alg.params.as_deref().unwrap_or_default(),
+        &spki,
+        data,
+        signature,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    Some(h.finalize().into())
 }
 
 fn key_name(id: Id) -> &'static str {
@@ -425,6 +503,22 @@ mod tests {
         assert!(AlgorithmPolicy::pkits()
             .check_algorithm(&alg("1.2.840.113549.1.1.5"))
             .is_ok());
+    }
+
+    #[test]
+    fn sha1_policy_date() {
+        let p = AlgorithmPolicy {
+            sha1_until: Some(time::macros::datetime!(2020-01-01 0:00 UTC)),
+            ..Default::default()
+        };
+        let sha1 = alg("1.2.840.113549.1.1.5");
+        let before = p.effective_at(time::macros::datetime!(2019-06-01 0:00 UTC));
+        let after = p.effective_at(time::macros::datetime!(2021-06-01 0:00 UTC));
+        assert!(before.check_algorithm(&sha1).is_ok());
+        assert!(matches!(
+            after.check_algorithm(&sha1),
+            Err(SignatureError::Weak(_))
+        ));
     }
 
     #[test]

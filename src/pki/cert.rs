@@ -368,7 +368,10 @@ impl Certificate {
     }
 
     /// True when `time` lies within the validity period (both ends inclusive, §4.1.2.5).
+    /// The validity fields have one-second granularity, so `time` is truncated to the second
+    /// first (a certificate is still valid during the fraction of its notAfter second).
     pub fn is_valid_at(&self, time: OffsetDateTime) -> bool {
+        let time = time.replace_nanosecond(0).unwrap_or(time);
         self.not_before <= time && time <= self.not_after
     }
 
@@ -427,10 +430,10 @@ fn bad_ext(oid: &str, why: impl Into<String>) -> PkiError {
     }
 }
 
-const EKU_OIDS: [(
-    &str,
-    fn(&x509_parser::extensions::ExtendedKeyUsage<'_>) -> bool,
-); 7] = [
+/// Tests whether an EKU extension holds one purpose.
+type EkuFlag = fn(&x509_parser::extensions::ExtendedKeyUsage<'_>) -> bool;
+
+const EKU_OIDS: [(&str, EkuFlag); 7] = [
     (oid::ANY_EKU, |e| e.any),
     ("1.3.6.1.5.5.7.3.1", |e| e.server_auth),
     ("1.3.6.1.5.5.7.3.2", |e| e.client_auth),
@@ -442,8 +445,13 @@ const EKU_OIDS: [(
 
 fn parse_extensions(exts: &[X509Extension<'_>]) -> Result<Extensions, PkiError> {
     let mut out = Extensions::default();
+    let mut seen: Vec<String> = Vec::with_capacity(exts.len());
     for ext in exts {
         let id = ext.oid.to_id_string();
+        if seen.contains(&id) {
+            return Err(bad_ext(&id, "the extension appears twice (RFC 5280 §4.2)"));
+        }
+        seen.push(id.clone());
         if ext.critical {
             out.critical.push(id.clone());
         }

@@ -23,7 +23,13 @@ pub enum Role {
 /// The first §4 rule `cert` breaks, in plain language with the clause.
 pub fn profile_violation(cert: &Certificate, role: Role) -> Option<String> {
     let ext = cert.extensions();
-    let serial = cert.serial();
+    let serial: &[u8] = if role == Role::Anchor {
+        // A configured anchor's serial is its issuer's business, not the path's (real roots
+        // in use carry serial 0).
+        &[1]
+    } else {
+        cert.serial()
+    };
     if serial.len() > MAX_SERIAL_OCTETS {
         return Some(format!(
             "its serial number is {} octets long, more than {MAX_SERIAL_OCTETS} (RFC 5280 §4.1.2.2)",
@@ -53,7 +59,11 @@ pub fn profile_violation(cert: &Certificate, role: Role) -> Option<String> {
     if ext.has_subject_alt_name && ext.subject_alt_names.is_empty() {
         return Some("its subjectAltName extension is empty (RFC 5280 §4.2.1.6)".into());
     }
-    if let Some(bad) = ext.subject_alt_names.iter().find(|n| !san_is_well_formed(n)) {
+    if let Some(bad) = ext
+        .subject_alt_names
+        .iter()
+        .find(|n| !san_is_well_formed(n))
+    {
         return Some(format!(
             "its subjectAltName holds a malformed name {bad:?} (RFC 5280 §4.2.1.6)"
         ));
@@ -65,7 +75,9 @@ pub fn profile_violation(cert: &Certificate, role: Role) -> Option<String> {
         return Some("its subjectKeyIdentifier is critical (RFC 5280 §4.2.1.2)".into());
     }
     let self_signed = cert.is_self_issued();
+    // Anchors are exempt: they are configured explicitly and need no issuer lookup.
     if !self_signed
+        && role != Role::Anchor
         && ext
             .authority_key_id
             .as_ref()
@@ -81,10 +93,14 @@ pub fn profile_violation(cert: &Certificate, role: Role) -> Option<String> {
         return Some("it is a CA without subjectKeyIdentifier (RFC 5280 §4.2.1.2)".into());
     }
     if ca && !cert.is_critical(oid::BASIC_CONSTRAINTS) {
-        return Some("it is a CA whose basicConstraints is not critical (RFC 5280 §4.2.1.9)".into());
+        return Some(
+            "it is a CA whose basicConstraints is not critical (RFC 5280 §4.2.1.9)".into(),
+        );
     }
     if role != Role::EndEntity && !ca {
-        return Some("it is used as a CA but basicConstraints cA is not set (RFC 5280 §4.2.1.9)".into());
+        return Some(
+            "it is used as a CA but basicConstraints cA is not set (RFC 5280 §4.2.1.9)".into(),
+        );
     }
     if ext
         .key_usage
@@ -105,9 +121,15 @@ pub fn profile_violation(cert: &Certificate, role: Role) -> Option<String> {
             return Some("it has nameConstraints but is not a CA (RFC 5280 §4.2.1.10)".into());
         }
         if !cert.is_critical(oid::NAME_CONSTRAINTS) {
-            return Some("its nameConstraints extension is not critical (RFC 5280 §4.2.1.10)".into());
+            return Some(
+                "its nameConstraints extension is not critical (RFC 5280 §4.2.1.10)".into(),
+            );
         }
-        let all = nc.permitted.iter().flatten().chain(nc.excluded.iter().flatten());
+        let all = nc
+            .permitted
+            .iter()
+            .flatten()
+            .chain(nc.excluded.iter().flatten());
         if let Some(bad) = all.into_iter().find(|b| !constraint_is_well_formed(b)) {
             return Some(format!(
                 "its nameConstraints hold a malformed subtree {bad:?} (RFC 5280 §4.2.1.10)"

@@ -3,6 +3,7 @@
 
 pub mod algorithm;
 pub mod budget;
+pub mod build;
 pub mod cert;
 pub mod conformance;
 pub mod crl;
@@ -19,9 +20,14 @@ mod rev_testkit;
 pub mod revocation;
 pub mod source;
 pub mod store;
+pub mod validate;
 
 pub use budget::Budget;
 pub use cert::Certificate;
 pub use error::PkiError;
 pub use general_name::GeneralName;
 pub use name::Name;
+pub use report::ChainReport;
+pub use revocation::{RevocationData, RevocationPolicy};
+pub use store::TrustStore;
+pub use validate::{validate_chain, PolicyOptions, ValidationOptions};

@@ -105,7 +105,7 @@ impl NameConstraintState {
         let total: usize = self.permitted.iter().map(Vec::len).sum::<usize>() + self.excluded.len();
         self.spend(total)?;
         for sub in &self.excluded {
-            if same_form(sub, name) && within(name, sub) {
+            if same_form(sub, name) && (within(name, sub) || wildcard_overlaps(name, sub)) {
                 return Err(NameConstraintViolation::Excluded(describe(name)));
             }
         }
@@ -173,6 +173,18 @@ pub fn within(name: &GeneralName, base: &GeneralName) -> bool {
                 value: y,
             },
         ) => a == b && x == y,
+        _ => false,
+    }
+}
+
+/// A wildcard dNSName (`*.example.com`) stands for names that may fall inside an excluded
+/// subtree below its domain (`bar.example.com`); it is treated as overlapping it.
+fn wildcard_overlaps(name: &GeneralName, base: &GeneralName) -> bool {
+    match (name, base) {
+        (GeneralName::Dns(n), GeneralName::Dns(b)) => match n.strip_prefix("*.") {
+            Some(domain) => dns_within(b, domain),
+            None => false,
+        },
         _ => false,
     }
 }
@@ -275,7 +287,7 @@ pub fn constraint_is_well_formed(base: &GeneralName) -> bool {
         }
         GeneralName::Email(e) => {
             if let Some((local, host)) = e.rsplit_once('@') {
-                !local.is_empty() && is_hostname(host, false)
+                !local.is_empty() && !local.contains('@') && is_hostname(host, false)
             } else {
                 let host = e.strip_prefix('.').unwrap_or(e);
                 is_hostname(host, false)
@@ -385,15 +397,25 @@ mod tests {
             permitted: Some(vec![GeneralName::Dns("example.com".into())]),
             excluded: Some(vec![GeneralName::Dns("bad.example.com".into())]),
         });
-        assert!(st.check_name(&GeneralName::Dns("www.example.com".into())).is_ok());
-        assert!(st.check_name(&GeneralName::Dns("x.bad.example.com".into())).is_err());
-        assert!(st.check_name(&GeneralName::Dns("example.org".into())).is_err());
+        assert!(st
+            .check_name(&GeneralName::Dns("www.example.com".into()))
+            .is_ok());
+        assert!(st
+            .check_name(&GeneralName::Dns("x.bad.example.com".into()))
+            .is_err());
+        assert!(st
+            .check_name(&GeneralName::Dns("example.org".into()))
+            .is_err());
         // A form the constraints do not mention is unconstrained.
-        assert!(st.check_name(&GeneralName::Email("a@example.org".into())).is_ok());
+        assert!(st
+            .check_name(&GeneralName::Email("a@example.org".into()))
+            .is_ok());
         st.add(&NameConstraints {
             permitted: Some(vec![GeneralName::Dns("other.com".into())]),
             excluded: None,
         });
-        assert!(st.check_name(&GeneralName::Dns("www.example.com".into())).is_err());
+        assert!(st
+            .check_name(&GeneralName::Dns("www.example.com".into()))
+            .is_err());
     }
 }

@@ -21,26 +21,45 @@ pub const DOCUMENT_SIGNING_EKUS: [&str; 4] = [
     oid::ANY_EKU,
 ];
 
-/// End-entity requirements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// End-entity requirements (CLI `--profile document-signing|any`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Profile {
     /// Signing documents: key usage (if present) allows digitalSignature or nonRepudiation;
     /// the EKU, if present, includes one of [`DOCUMENT_SIGNING_EKUS`].
+    #[default]
     DocumentSigning,
     /// No requirement beyond RFC 5280.
-    #[default]
     Any,
 }
 
-/// Checks the end-entity certificate against the profile and an optional required EKU (the
-/// certificate must then carry that EKU or anyExtendedKeyUsage, or have no EKU extension).
+/// Checks the end-entity certificate against the profile, an optional required EKU (the
+/// certificate must then carry that EKU or anyExtendedKeyUsage, or have no EKU extension) and
+/// required key usage bits (each must be set when the certificate has a keyUsage extension).
 /// Returns the violated rule, if any.
 pub fn check_end_entity(
     cert: &Certificate,
     profile: Profile,
     required_eku: Option<&str>,
+    required_key_usage: u16,
 ) -> Result<(), String> {
     let ext = cert.extensions();
+    if !cert.key_usage_allows(required_key_usage) {
+        return Err(format!(
+            "its key usage does not include every required bit ({required_key_usage:#06x}) \
+             (RFC 5280 §4.2.1.3)"
+        ));
+    }
     if profile == Profile::DocumentSigning {
         if let Some(ku) = ext.key_usage {
             if ku & (key_usage::DIGITAL_SIGNATURE | key_usage::NON_REPUDIATION) == 0 {

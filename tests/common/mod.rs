@@ -14,9 +14,7 @@ pub fn in_ci() -> bool {
 pub fn conformance_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("KYSO_CONFORMANCE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -40,9 +38,8 @@ pub fn samples_dir() -> Option<PathBuf> {
 
 /// Whether an outside program is on PATH; a missing one fails the test under CI.
 pub fn have_tool(name: &str) -> bool {
-    let found = std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|p| p.join(name).is_file())
-    });
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(name).is_file()));
     if !found {
         missing(&format!("the program `{name}`"));
     }
