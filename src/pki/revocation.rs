@@ -91,12 +91,14 @@ pub fn certificate_status(
     validator: &mut dyn SignerValidator,
     budget: &mut Budget,
 ) -> CertStatus {
+    // SHA-1 may still be admitted before the policy's cut-off date.
+    let policy = policy.effective_at(time);
     let mut ctx = Context {
         cert,
         issuer,
         pool,
         time,
-        policy,
+        policy: &policy,
         validator,
         budget,
     };
