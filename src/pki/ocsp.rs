@@ -14,6 +14,7 @@ use super::crl::RevocationReason;
 use super::error::PkiError;
 use super::name::Name;
 use super::source;
+use super::validate::rfc3339;
 
 /// Largest DER OCSP response decoded. Responses for one certificate are a few kilobytes even
 /// with an embedded responder chain; 1 MiB is far above that and bounds work on hostile input.
@@ -479,13 +480,16 @@ fn subject_public_key_bits(cert: &Certificate) -> Option<Vec<u8>> {
 pub fn freshness_problem(single: &SingleResponse, time: OffsetDateTime) -> Option<String> {
     if single.this_update > time {
         return Some(format!(
-            "OCSP response thisUpdate {} is after the validation time {time}",
-            single.this_update
+            "OCSP response thisUpdate {} is after the validation time {}",
+            rfc3339(single.this_update),
+            rfc3339(time)
         ));
     }
     match single.next_update {
         Some(next) if next < time => Some(format!(
-            "OCSP response is not recent enough: nextUpdate {next} is before the validation time {time}"
+            "OCSP response is not recent enough: nextUpdate {} is before the validation time {}",
+            rfc3339(next),
+            rfc3339(time)
         )),
         Some(_) => None,
         None if single
@@ -494,8 +498,10 @@ pub fn freshness_problem(single: &SingleResponse, time: OffsetDateTime) -> Optio
             .is_some_and(|limit| limit < time) =>
         {
             Some(format!(
-                "OCSP response is not recent enough: thisUpdate {} without nextUpdate is older than {} at {time}",
-                single.this_update, MAX_OCSP_AGE_WITHOUT_NEXT_UPDATE
+                "OCSP response is not recent enough: thisUpdate {} without nextUpdate is older than {} at {}",
+                rfc3339(single.this_update),
+                MAX_OCSP_AGE_WITHOUT_NEXT_UPDATE,
+                rfc3339(time)
             ))
         }
         None => None,

@@ -15,6 +15,7 @@ use super::cert::{key_usage, AlgorithmId, Certificate, DistributionPoint, Distri
 use super::crl::{distribution_point_names, Crl, CrlEntry, Reasons, RevocationReason};
 use super::general_name::GeneralName;
 use super::ocsp::{freshness_problem, is_delegated_responder_for, OcspCertStatus, OcspResponse};
+use super::validate::rfc3339;
 
 /// What to do when the status of a certificate in the path cannot be determined (DESIGN.md,
 /// "Revocation policy").
@@ -134,7 +135,7 @@ fn combine(cert: &Certificate, time: OffsetDateTime, crl: Outcome, ocsp: Outcome
                 "no CRL or OCSP response covers '{}' (serial {}) at {}",
                 cert.display_subject(),
                 cert.serial_hex(),
-                time
+                rfc3339(time)
             );
             let reasons: Vec<String> = a.into_iter().chain(b).collect();
             if !reasons.is_empty() {
@@ -312,9 +313,10 @@ impl Context<'_, '_> {
     fn check_fresh(&self, crl: &Crl, what: &str) -> Result<(), Skip> {
         match crl.next_update() {
             Some(next) if next < self.time => Err(Skip::Unusable(format!(
-                "{what} from '{}' is not recent enough: nextUpdate {next} is before the validation time {}",
+                "{what} from '{}' is not recent enough: nextUpdate {} is before the validation time {}",
                 crl.issuer().display(),
-                self.time
+                rfc3339(next),
+                rfc3339(self.time)
             ))),
             _ => Ok(()),
         }
@@ -651,7 +653,7 @@ impl Context<'_, '_> {
                 last = format!(
                     "the responder certificate '{}' is not valid at {}",
                     candidate.display_subject(),
-                    self.time
+                    rfc3339(self.time)
                 );
                 continue;
             }
