@@ -24,6 +24,12 @@ pub const MAX_OCSP_DER_LEN: usize = 1024 * 1024;
 /// asked about, in practice one; 256 covers batched requests.
 pub const MAX_SINGLE_RESPONSES: usize = 256;
 
+/// Clock difference tolerated between the responder and the validator when comparing
+/// thisUpdate and nextUpdate with the validation time: a response made a moment ago by a
+/// responder whose clock runs a little ahead is still good. Five minutes is the leeway OpenSSL's
+/// `OCSP_check_validity` is usually given (`-validity_period 300`).
+pub const MAX_OCSP_CLOCK_SKEW: Duration = Duration::minutes(5);
+
 /// Most certificates embedded in one response. A delegated responder sends its own certificate,
 /// sometimes with its issuer; 16 is ample.
 pub const MAX_EMBEDDED_CERTS: usize = 16;
@@ -478,7 +484,8 @@ fn subject_public_key_bits(cert: &Certificate) -> Option<Vec<u8>> {
 
 /// Freshness of a SingleResponse at `time` (RFC 6960 §3.2 items 5 and 6, §4.2.2.1).
 pub fn freshness_problem(single: &SingleResponse, time: OffsetDateTime) -> Option<String> {
-    if single.this_update > time {
+    let skewed = time.checked_add(MAX_OCSP_CLOCK_SKEW).unwrap_or(time);
+    if single.this_update > skewed {
         return Some(format!(
             "OCSP response thisUpdate {} is after the validation time {}",
             rfc3339(single.this_update),
@@ -486,7 +493,7 @@ pub fn freshness_problem(single: &SingleResponse, time: OffsetDateTime) -> Optio
         ));
     }
     match single.next_update {
-        Some(next) if next < time => Some(format!(
+        Some(next) if next.checked_add(MAX_OCSP_CLOCK_SKEW).is_some_and(|n| n < time) => Some(format!(
             "OCSP response is not recent enough: nextUpdate {} is before the validation time {}",
             rfc3339(next),
             rfc3339(time)
@@ -665,6 +672,12 @@ mod tests {
             None
         );
         assert!(freshness_problem(&mk(now + Duration::hours(1), None), now).is_some());
+        // A few minutes of clock difference are tolerated, no more.
+        let minutes = Duration::minutes;
+        assert_eq!(freshness_problem(&mk(now + minutes(2), None), now), None);
+        let stale_by = |m| mk(now - Duration::hours(1), Some(now - minutes(m)));
+        assert_eq!(freshness_problem(&stale_by(2), now), None);
+        assert!(freshness_problem(&stale_by(10), now).is_some());
         assert!(freshness_problem(
             &mk(now - Duration::hours(2), Some(now - Duration::hours(1))),
             now
