@@ -359,21 +359,33 @@ impl AlgorithmPolicy {
                 Verifier::new_without_digest(key).map_err(|_| mismatch())?
             }
         };
-        let memo_key = memo_key(data, alg, signature, key);
-        if let Some(k) = &memo_key {
-            if VERIFIED.contains(k) {
-                return Ok(());
-            }
-        }
         match verifier.verify_oneshot(signature, data) {
-            Ok(true) => {
-                if let Some(k) = memo_key {
-                    VERIFIED.insert(k);
-                }
-                Ok(())
-            }
+            Ok(true) => Ok(()),
             _ => Err(SignatureError::Invalid),
         }
+    }
+
+    /// [`AlgorithmPolicy::verify`], remembering successes across validations: `signer_spki`
+    /// is the DER SubjectPublicKeyInfo that `key` was read from (the memo is keyed by it, the
+    /// algorithm, the signed bytes and the signature). Algorithm and key are checked against
+    /// the policy on every call, hit or miss.
+    pub fn verify_memo(
+        &self,
+        data: &[u8],
+        alg: &AlgorithmId,
+        signature: &[u8],
+        key: &PKeyRef<Public>,
+        signer_spki: &[u8],
+    ) -> Result<(), SignatureError> {
+        let k = memo_key(data, alg, signature, signer_spki);
+        if VERIFIED.contains(&k) {
+            self.check_algorithm(alg)?;
+            self.check_key(key)?;
+            return Ok(());
+        }
+        self.verify(data, alg, signature, key)?;
+        VERIFIED.insert(k);
+        Ok(())
     }
 }
 
@@ -408,26 +420,20 @@ impl VerifiedSignatures {
     }
 }
 
-fn memo_key(
-    data: &[u8],
-    alg: &AlgorithmId,
-    signature: &[u8],
-    key: &PKeyRef<Public>,
-) -> Option<[u8; 32]> {
+fn memo_key(data: &[u8], alg: &AlgorithmId, signature: &[u8], spki: &[u8]) -> [u8; 32] {
     use sha2::{Digest, Sha256};
-    let spki = key.public_key_to_der().ok()?;
     let mut h = Sha256::new();
     for part in [
         alg.oid.as_bytes(),
         alg.params.as_deref().unwrap_or_default(),
-        &spki,
+        spki,
         data,
         signature,
     ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part);
     }
-    Some(h.finalize().into())
+    h.finalize().into()
 }
 
 fn key_name(id: Id) -> &'static str {

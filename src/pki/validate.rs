@@ -287,6 +287,17 @@ pub fn check_path(
                     return Err(budget_exhausted());
                 }
                 let v = match &key {
+                    // The memo is keyed by the issuer's SPKI, which fully determines the key
+                    // unless DSA parameters were inherited (§6.1.4 (f)); then verify afresh.
+                    Some(k) if working_issuer.public_key().is_some() => {
+                        opts.algorithms.verify_memo(
+                            cert.tbs(),
+                            cert.signature_algorithm(),
+                            cert.signature(),
+                            k,
+                            working_issuer.spki(),
+                        )
+                    }
                     Some(k) => opts.algorithms.verify(
                         cert.tbs(),
                         cert.signature_algorithm(),
