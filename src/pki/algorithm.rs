@@ -470,9 +470,10 @@ static CURVES: std::sync::LazyLock<Vec<(&'static str, EcGroup)>> = std::sync::La
 });
 
 /// Reads a SubjectPublicKeyInfo into an OpenSSL key. RSA keys and EC keys on the named NIST
-/// curves are decoded through their typed readers (microseconds); everything else goes
-/// through OpenSSL 3's generic decoder, which costs hundreds of microseconds per call.
-/// `None` when OpenSSL cannot use the key alone (e.g. DSA parameters inherited).
+/// curves are decoded through their typed readers (microseconds); other key types go through
+/// OpenSSL 3's generic decoder, which costs hundreds of microseconds per call. `None` when
+/// OpenSSL cannot use the key alone (e.g. DSA parameters inherited) and for EC keys on other
+/// or explicitly encoded curves.
 pub fn parse_public_key(spki: &SubjectPublicKeyInfo<'_>) -> Option<PKey<Public>> {
     let alg = spki.algorithm.algorithm.to_id_string();
     let bits: &[u8] = &spki.subject_public_key.data;
@@ -480,21 +481,25 @@ pub fn parse_public_key(spki: &SubjectPublicKeyInfo<'_>) -> Option<PKey<Public>>
         OID_RSA => Rsa::public_key_from_der_pkcs1(bits)
             .ok()
             .and_then(|r| PKey::from_rsa(r).ok()),
-        OID_EC => spki
-            .algorithm
-            .parameters
-            .as_ref()
-            .and_then(|p| p.as_oid().ok())
-            .and_then(|curve| {
-                let curve = curve.to_id_string();
-                CURVES.iter().find(|(o, _)| *o == curve)
-            })
-            .and_then(|(_, group)| {
-                let mut ctx = BigNumContext::new().ok()?;
-                let point = EcPoint::from_bytes(group, bits, &mut ctx).ok()?;
-                let key = EcKey::from_public_key(group, &point).ok()?;
-                PKey::from_ec_key(key).ok()
-            }),
+        // RFC 5480 §2.1.1: only named curves; explicitly encoded curve parameters are refused
+        // rather than matched against known curves.
+        OID_EC => {
+            return spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .and_then(|curve| {
+                    let curve = curve.to_id_string();
+                    CURVES.iter().find(|(o, _)| *o == curve)
+                })
+                .and_then(|(_, group)| {
+                    let mut ctx = BigNumContext::new().ok()?;
+                    let point = EcPoint::from_bytes(group, bits, &mut ctx).ok()?;
+                    let key = EcKey::from_public_key(group, &point).ok()?;
+                    PKey::from_ec_key(key).ok()
+                });
+        }
         _ => None,
     };
     fast.or_else(|| PKey::public_key_from_der(spki.raw).ok())

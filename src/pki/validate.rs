@@ -412,15 +412,18 @@ pub fn check_path(
             ) {
                 return Err(Failure::constraint(format!("{desc}: {rule}")));
             }
-            if next_key.is_none() {
-                warnings.push(format!("{desc}: its public key cannot be read"));
-            } else if let Some(k) = &next_key {
-                if let Err(e) = opts.algorithms.check_key(k) {
-                    return Err(Failure::indeterminate(
-                        SubIndication::CryptoConstraintsFailureNoPoe,
-                        format!("{desc}: its public key is not acceptable: {e}"),
-                    ));
-                }
+            let key_problem = match &next_key {
+                None => Some(format!(
+                    "its public key ({}) is of a type or curve kyso cannot use",
+                    cert.key_algorithm().oid
+                )),
+                Some(k) => opts.algorithms.check_key(k).err().map(|e| e.to_string()),
+            };
+            if let Some(p) = key_problem {
+                return Err(Failure::indeterminate(
+                    SubIndication::CryptoConstraintsFailureNoPoe,
+                    format!("{desc}: its public key is not acceptable: {p}"),
+                ));
             }
             break;
         }
