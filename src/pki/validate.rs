@@ -255,7 +255,7 @@ pub fn check_path(
     if let Some(c) = &anchor.extensions().name_constraints {
         nc.add(c);
     }
-    let mut warnings = Vec::new();
+    let warnings = Vec::new();
     let mut working_key = anchor.public_key().cloned();
     let mut working_issuer = anchor;
     let mut intermediates = 0usize;
