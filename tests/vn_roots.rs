@@ -103,6 +103,20 @@ fn each_issuing_ca_validates_to_its_root_only() {
     let r = validate(&vnpt, &rootcag2, t);
     assert_ne!(r.indication, Indication::TotalPassed, "{r:?}");
 
+    // With both roots trusted, each CA still ends at its own root.
+    let both = TrustStore::from_certificates([rootcag2.clone(), vnrca.clone()]);
+    for (ca, root) in [(&cpcag2, &rootcag2), (&vnpt, &vnrca)] {
+        let options = ValidationOptions {
+            profile: Profile::Any,
+            revocation_policy: RevocationPolicy::Off,
+            ..ValidationOptions::new(t)
+        };
+        let r = validate_chain(ca, &[], &both, &RevocationData::default(), &options)
+            .expect("evaluable");
+        assert_eq!(r.indication, Indication::TotalPassed, "{}", r.reason);
+        assert_eq!(r.path.last().map(|p| p.sha256.clone()), Some(root.sha256_hex()));
+    }
+
     // Before VNPT-CA SHA2 was issued.
     let r = validate(&vnpt, &vnrca, datetime!(2023-01-01 00:00 UTC));
     assert_ne!(r.indication, Indication::TotalPassed, "{r:?}");

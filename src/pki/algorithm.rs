@@ -1,16 +1,19 @@
 //! [`AlgorithmPolicy`]: which signature algorithms and key sizes a validation accepts, and the
 //! verification of one signed object (certificate, CRL, OCSP response) with OpenSSL.
 
-use openssl::bn::BigNum;
+use openssl::bn::{BigNum, BigNumContext};
 use openssl::dsa::Dsa;
+use openssl::ec::{EcGroup, EcKey, EcPoint};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{Id, PKey, PKeyRef, Public};
 use openssl::rsa::Padding;
+use openssl::rsa::Rsa;
 use openssl::sign::{RsaPssSaltlen, Verifier};
 use x509_parser::asn1_rs::{Any, FromDer};
 use x509_parser::der_parser::der::parse_der_integer;
 use x509_parser::signature_algorithm::RsaSsaPssParams;
+use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::cert::{AlgorithmId, Certificate};
 
@@ -193,6 +196,9 @@ pub struct AlgorithmPolicy {
     pub curves: Vec<Nid>,
     /// Whether Ed25519 is accepted.
     pub ed25519: bool,
+    /// SHA-1 signatures are still accepted when the validation time is before this date (a
+    /// policy date for legacy documents); `None`: only `min_hash` decides.
+    pub sha1_until: Option<time::OffsetDateTime>,
 }
 
 impl Default for AlgorithmPolicy {
@@ -205,6 +211,7 @@ impl Default for AlgorithmPolicy {
             min_dsa_bits: None,
             curves: vec![Nid::X9_62_PRIME256V1, Nid::SECP384R1],
             ed25519: false,
+            sha1_until: None,
         }
     }
 }
@@ -219,7 +226,17 @@ impl AlgorithmPolicy {
             min_dsa_bits: Some(1024),
             curves: vec![Nid::X9_62_PRIME256V1, Nid::SECP384R1, Nid::SECP521R1],
             ed25519: true,
+            sha1_until: None,
         }
+    }
+
+    /// The policy in force at `time`: SHA-1 is admitted when `time` is before `sha1_until`.
+    pub fn effective_at(&self, time: time::OffsetDateTime) -> AlgorithmPolicy {
+        let mut p = self.clone();
+        if self.sha1_until.is_some_and(|until| time < until) && p.min_hash > HashAlg::Sha1 {
+            p.min_hash = HashAlg::Sha1;
+        }
+        p
     }
 
     /// Resolves the algorithm and checks it against the policy (digest only; the key is
@@ -350,6 +367,76 @@ impl AlgorithmPolicy {
             _ => Err(SignatureError::Invalid),
         }
     }
+
+    /// [`AlgorithmPolicy::verify`], remembering successes across validations: `signer_spki`
+    /// is the DER SubjectPublicKeyInfo that `key` was read from (the memo is keyed by it, the
+    /// algorithm, the signed bytes and the signature). Algorithm and key are checked against
+    /// the policy on every call, hit or miss.
+    pub fn verify_memo(
+        &self,
+        data: &[u8],
+        alg: &AlgorithmId,
+        signature: &[u8],
+        key: &PKeyRef<Public>,
+        signer_spki: &[u8],
+    ) -> Result<(), SignatureError> {
+        let k = memo_key(data, alg, signature, signer_spki);
+        if VERIFIED.contains(&k) {
+            self.check_algorithm(alg)?;
+            self.check_key(key)?;
+            return Ok(());
+        }
+        self.verify(data, alg, signature, key)?;
+        VERIFIED.insert(k);
+        Ok(())
+    }
+}
+
+/// Most verified signatures remembered. A deployment sees a few hundred CA certificates and
+/// CRLs; 4,096 entries of 32 bytes keep every one of them for 128 KiB.
+pub const MAX_REMEMBERED_SIGNATURES: usize = 4_096;
+
+/// Signatures already verified by this process, by SHA-256 of (algorithm, signer key, signed
+/// bytes, signature). A pure memo: a hit returns what verification would return, so
+/// validations stay deterministic; policy checks still run on every call. When full it is
+/// emptied, which bounds memory without bookkeeping.
+struct VerifiedSignatures {
+    set: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>>,
+}
+
+static VERIFIED: VerifiedSignatures = VerifiedSignatures {
+    set: std::sync::LazyLock::new(Default::default),
+};
+
+impl VerifiedSignatures {
+    fn contains(&self, k: &[u8; 32]) -> bool {
+        self.set.lock().map(|s| s.contains(k)).unwrap_or(false)
+    }
+
+    fn insert(&self, k: [u8; 32]) {
+        if let Ok(mut s) = self.set.lock() {
+            if s.len() >= MAX_REMEMBERED_SIGNATURES {
+                s.clear();
+            }
+            s.insert(k);
+        }
+    }
+}
+
+fn memo_key(data: &[u8], alg: &AlgorithmId, signature: &[u8], spki: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        alg.oid.as_bytes(),
+        alg.params.as_deref().unwrap_or_default(),
+        spki,
+        data,
+        signature,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
 }
 
 fn key_name(id: Id) -> &'static str {
@@ -364,6 +451,59 @@ fn key_name(id: Id) -> &'static str {
 
 /// OID of id-dsa (RFC 3279 §2.3.2).
 const OID_DSA: &str = "1.2.840.10040.4.1";
+/// OID of rsaEncryption (RFC 3279 §2.3.1).
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
+/// OID of id-ecPublicKey (RFC 5480 §2.1.1).
+const OID_EC: &str = "1.2.840.10045.2.1";
+
+/// The named curves read directly (RFC 5480 §2.1.1.1), with their groups built once: OpenSSL 3
+/// looks groups up by name on every `EcGroup::from_curve_name`.
+static CURVES: std::sync::LazyLock<Vec<(&'static str, EcGroup)>> = std::sync::LazyLock::new(|| {
+    [
+        ("1.2.840.10045.3.1.7", Nid::X9_62_PRIME256V1),
+        ("1.3.132.0.34", Nid::SECP384R1),
+        ("1.3.132.0.35", Nid::SECP521R1),
+    ]
+    .into_iter()
+    .filter_map(|(oid, nid)| EcGroup::from_curve_name(nid).ok().map(|g| (oid, g)))
+    .collect()
+});
+
+/// Reads a SubjectPublicKeyInfo into an OpenSSL key. RSA keys and EC keys on the named NIST
+/// curves are decoded through their typed readers (microseconds); other key types go through
+/// OpenSSL 3's generic decoder, which costs hundreds of microseconds per call. `None` when
+/// OpenSSL cannot use the key alone (e.g. DSA parameters inherited) and for EC keys on other
+/// or explicitly encoded curves.
+pub fn parse_public_key(spki: &SubjectPublicKeyInfo<'_>) -> Option<PKey<Public>> {
+    let alg = spki.algorithm.algorithm.to_id_string();
+    let bits: &[u8] = &spki.subject_public_key.data;
+    let fast = match alg.as_str() {
+        OID_RSA => Rsa::public_key_from_der_pkcs1(bits)
+            .ok()
+            .and_then(|r| PKey::from_rsa(r).ok()),
+        // RFC 5480 §2.1.1: only named curves; explicitly encoded curve parameters are refused
+        // rather than matched against known curves.
+        OID_EC => {
+            return spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .and_then(|curve| {
+                    let curve = curve.to_id_string();
+                    CURVES.iter().find(|(o, _)| *o == curve)
+                })
+                .and_then(|(_, group)| {
+                    let mut ctx = BigNumContext::new().ok()?;
+                    let point = EcPoint::from_bytes(group, bits, &mut ctx).ok()?;
+                    let key = EcKey::from_public_key(group, &point).ok()?;
+                    PKey::from_ec_key(key).ok()
+                });
+        }
+        _ => None,
+    };
+    fast.or_else(|| PKey::public_key_from_der(spki.raw).ok())
+}
 
 /// The public key of `cert` as a verifier uses it. A DSA key without parameters inherits them
 /// from the key that verified it (`previous`, RFC 5280 §6.1.4 (f), RFC 3279 §2.3.2).
@@ -393,7 +533,7 @@ pub fn effective_key(
 }
 
 fn subject_public_key_bits(spki: &[u8]) -> Option<&[u8]> {
-    let (_, parsed) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki).ok()?;
+    let (_, parsed) = SubjectPublicKeyInfo::from_der(spki).ok()?;
     let data: &[u8] = parsed.subject_public_key.data.as_ref();
     let start = (data.as_ptr() as usize).checked_sub(spki.as_ptr() as usize)?;
     spki.get(start..start.checked_add(data.len())?)
@@ -425,6 +565,41 @@ mod tests {
         assert!(AlgorithmPolicy::pkits()
             .check_algorithm(&alg("1.2.840.113549.1.1.5"))
             .is_ok());
+    }
+
+    #[test]
+    fn fast_key_reading_matches_openssl() {
+        let rsa =
+            PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap_or_else(|e| panic!("{e}")))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let mut keys = vec![rsa];
+        for nid in [Nid::X9_62_PRIME256V1, Nid::SECP384R1, Nid::SECP521R1] {
+            let g = EcGroup::from_curve_name(nid).unwrap_or_else(|e| panic!("{e}"));
+            let k = EcKey::generate(&g).unwrap_or_else(|e| panic!("{e}"));
+            keys.push(PKey::from_ec_key(k).unwrap_or_else(|e| panic!("{e}")));
+        }
+        for k in keys {
+            let der = k.public_key_to_der().unwrap_or_else(|e| panic!("{e}"));
+            let (_, spki) = SubjectPublicKeyInfo::from_der(&der).unwrap_or_else(|e| panic!("{e}"));
+            let fast = parse_public_key(&spki).unwrap_or_else(|| panic!("key not read"));
+            assert!(fast.public_eq(&k));
+        }
+    }
+
+    #[test]
+    fn sha1_policy_date() {
+        let p = AlgorithmPolicy {
+            sha1_until: Some(time::macros::datetime!(2020-01-01 0:00 UTC)),
+            ..Default::default()
+        };
+        let sha1 = alg("1.2.840.113549.1.1.5");
+        let before = p.effective_at(time::macros::datetime!(2019-06-01 0:00 UTC));
+        let after = p.effective_at(time::macros::datetime!(2021-06-01 0:00 UTC));
+        assert!(before.check_algorithm(&sha1).is_ok());
+        assert!(matches!(
+            after.check_algorithm(&sha1),
+            Err(SignatureError::Weak(_))
+        ));
     }
 
     #[test]

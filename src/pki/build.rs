@@ -401,3 +401,155 @@ impl<const N: usize> AsPathCerts for [&Certificate; N] {
 pub fn time_text(t: OffsetDateTime) -> String {
     rfc3339(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::super::rev_testkit::{fixed_time, make_cert, CertSpec, TestCert};
+    use super::super::validate::validate_chain;
+    use super::*;
+
+    fn opts() -> ValidationOptions {
+        let mut o = ValidationOptions::new(fixed_time("2030-01-01T00:00:00Z"));
+        o.revocation_policy = super::super::revocation::RevocationPolicy::Off;
+        o
+    }
+
+    fn run(leaf: &TestCert, inter: &[&TestCert], anchors: &[&TestCert]) -> ChainReport {
+        let inter: Vec<Certificate> = inter.iter().map(|c| c.cert.clone()).collect();
+        let store = TrustStore::from_certificates(anchors.iter().map(|c| c.cert.clone()));
+        validate_chain(
+            &leaf.cert,
+            &inter,
+            &store,
+            &RevocationData::default(),
+            &opts(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn simple_chain_passes_and_reports_the_path() {
+        let root = make_cert(CertSpec::ca("Root", 1), None);
+        let ca = make_cert(CertSpec::ca("Issuing CA", 2), Some(&root));
+        let ee = make_cert(CertSpec::ee("Nguyễn Văn An", 3), Some(&ca));
+        let r = run(&ee, &[&ca], &[&root]);
+        assert_eq!(r.indication, Indication::TotalPassed, "{}", r.reason);
+        assert_eq!(r.path.len(), 3);
+        assert_eq!(r.path[0].subject, "CN=Nguyễn Văn An, O=Kyso Test, C=VN");
+        assert!(r
+            .warnings
+            .iter()
+            .any(|w| w.contains("revocation not checked")));
+        let json = serde_json::to_value(&r).unwrap_or_default();
+        for k in ["indication", "sub_indication", "reason", "warnings", "path"] {
+            assert!(json.get(k).is_some(), "{k} missing from {json}");
+        }
+        assert_eq!(json["indication"], "TOTAL_PASSED");
+    }
+
+    #[test]
+    fn untrusted_root_gives_no_chain() {
+        let root = make_cert(CertSpec::ca("Root", 1), None);
+        let other = make_cert(CertSpec::ca("Other Root", 9), None);
+        let ee = make_cert(CertSpec::ee("Leaf", 3), Some(&root));
+        let r = run(&ee, &[&root], &[&other]);
+        assert_eq!(r.indication, Indication::Indeterminate);
+        assert_eq!(
+            r.sub_indication,
+            Some(SubIndication::NoCertificateChainFound)
+        );
+    }
+
+    #[test]
+    fn end_entity_used_as_ca_fails_with_named_rule() {
+        let root = make_cert(CertSpec::ca("Root", 1), None);
+        let mut spec = CertSpec::ee("Not A CA", 2);
+        spec.key_usage = None;
+        let fake_ca = make_cert(spec, Some(&root));
+        let ee = make_cert(CertSpec::ee("Leaf", 3), Some(&fake_ca));
+        let r = run(&ee, &[&fake_ca], &[&root]);
+        assert_eq!(r.indication, Indication::TotalFailed);
+        assert_eq!(
+            r.sub_indication,
+            Some(SubIndication::ChainConstraintsFailure)
+        );
+        assert!(
+            r.reason
+                .contains("'CN=Not A CA, O=Kyso Test, C=VN' (intermediate 1) is not a CA"),
+            "{}",
+            r.reason
+        );
+    }
+
+    #[test]
+    fn wrong_same_named_issuer_is_skipped() {
+        let root = make_cert(CertSpec::ca("Root", 1), None);
+        let decoy = make_cert(CertSpec::ca("Issuing CA", 2), Some(&root));
+        let real = make_cert(CertSpec::ca("Issuing CA", 3), Some(&root));
+        let ee = make_cert(CertSpec::ee("Leaf", 4), Some(&real));
+        let r = run(&ee, &[&decoy, &real], &[&root]);
+        assert_eq!(r.indication, Indication::TotalPassed, "{}", r.reason);
+        let r = run(&ee, &[&real, &decoy], &[&root]);
+        assert_eq!(r.indication, Indication::TotalPassed, "{}", r.reason);
+    }
+
+    #[test]
+    fn expired_validation_time_is_out_of_bounds() {
+        let root = make_cert(CertSpec::ca("Root", 1), None);
+        let ee = make_cert(CertSpec::ee("Leaf", 2), Some(&root));
+        let store = TrustStore::from_certificates([root.cert.clone()]);
+        let mut o = opts();
+        o.time = fixed_time("2041-01-01T00:00:00Z");
+        let r = validate_chain(&ee.cert, &[], &store, &RevocationData::default(), &o)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.indication, Indication::Indeterminate);
+        assert_eq!(r.sub_indication, Some(SubIndication::OutOfBoundsNoPoe));
+    }
+
+    #[test]
+    fn cross_certified_loop_ends_quickly() {
+        let root = make_cert(CertSpec::ca("Root", 1), None);
+        let a = make_cert(CertSpec::ca("CA A", 2), None);
+        let b = make_cert(CertSpec::ca("CA B", 3), None);
+        // A certified by B and B certified by A, neither reaching the anchor.
+        let mut spec = CertSpec::ca("CA A", 4);
+        spec.key = Some(a.key.clone());
+        let a_by_b = make_cert(spec, Some(&b));
+        let mut spec = CertSpec::ca("CA B", 5);
+        spec.key = Some(b.key.clone());
+        let b_by_a = make_cert(spec, Some(&a));
+        let ee = make_cert(CertSpec::ee("Leaf", 6), Some(&a));
+        let start = Instant::now();
+        let r = run(&ee, &[&a_by_b, &b_by_a], &[&root]);
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert_eq!(r.indication, Indication::Indeterminate);
+        assert_eq!(
+            r.sub_indication,
+            Some(SubIndication::NoCertificateChainFound)
+        );
+    }
+
+    #[test]
+    fn exhausted_budget_is_indeterminate() {
+        // Twelve same-named self-issued CAs with distinct keys, all issued by that name and
+        // none reaching the anchor: the search space is huge; the budget must end it.
+        let root = make_cert(CertSpec::ca("Root", 1), None);
+        let seed = make_cert(CertSpec::ca("Mesh", 2), None);
+        let mesh: Vec<TestCert> = (0..12u64)
+            .map(|i| make_cert(CertSpec::ca("Mesh", 10 + i), Some(&seed)))
+            .collect();
+        let ee = make_cert(CertSpec::ee("Leaf", 3), Some(&seed));
+        let refs: Vec<&TestCert> = mesh.iter().collect();
+        let start = Instant::now();
+        let r = run(&ee, &refs, &[&root]);
+        assert!(start.elapsed() < Duration::from_secs(5));
+        assert_eq!(r.indication, Indication::Indeterminate);
+        assert_eq!(
+            r.sub_indication,
+            Some(SubIndication::NoCertificateChainFound)
+        );
+        assert!(r.reason.contains("budget"), "{}", r.reason);
+    }
+}

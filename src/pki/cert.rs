@@ -259,7 +259,7 @@ impl Certificate {
         let spki = sub_range(der, spki_raw)?;
         let sha256: [u8; 32] = Sha256::digest(der).into();
         let extensions = parse_extensions(x.tbs_certificate.extensions())?;
-        let public_key = PKey::public_key_from_der(spki_raw).ok();
+        let public_key = super::algorithm::parse_public_key(&x.tbs_certificate.subject_pki);
         Ok(Certificate {
             sha256,
             tbs,

@@ -176,6 +176,7 @@ pub struct Crl {
     next_update: Option<OffsetDateTime>,
     entries: Vec<CrlEntry>,
     number: Option<BigUint>,
+    number_critical: bool,
     delta_base: Option<BigUint>,
     idp: Option<IssuingDistributionPoint>,
     idp_der: Option<Vec<u8>>,
@@ -223,6 +224,7 @@ impl Crl {
             next_update: tbs.next_update.map(|t| t.to_datetime()),
             entries: Vec::with_capacity(tbs.revoked_certificates.len()),
             number: None,
+            number_critical: false,
             delta_base: None,
             idp: None,
             idp_der: None,
@@ -271,6 +273,9 @@ impl Crl {
             }
             out.entries.push(entry);
         }
+        // Sorted by serial bytes so that a lookup is a binary search even on CRLs of hundreds
+        // of thousands of entries; the sort is stable and certificateIssuer was resolved above.
+        out.entries.sort_by(|a, b| a.serial.cmp(&b.serial));
         Ok(out)
     }
 
@@ -282,7 +287,10 @@ impl Crl {
                     "malformed CRL extension {oid}: {error}"
                 )));
             }
-            (OID_CRL_NUMBER, ParsedExtension::CRLNumber(n)) => self.number = Some(n.clone()),
+            (OID_CRL_NUMBER, ParsedExtension::CRLNumber(n)) => {
+                self.number = Some(n.clone());
+                self.number_critical = ext.critical;
+            }
             (OID_DELTA_CRL_INDICATOR, _) => {
                 let (rest, n) = x509_parser::der_parser::der::parse_der_integer(ext.value)
                     .map_err(|e| PkiError::BadCrl(format!("malformed deltaCRLIndicator: {e}")))?;
@@ -338,13 +346,35 @@ impl Crl {
         self.next_update
     }
 
+    /// Every entry, ordered by serial-number bytes.
     pub fn entries(&self) -> &[CrlEntry] {
         &self.entries
+    }
+
+    /// The entries for one serial number (DER INTEGER content octets); several only on an
+    /// indirect CRL that lists same-numbered certificates of different issuers.
+    pub fn entries_for(&self, serial: &[u8]) -> &[CrlEntry] {
+        let start = self
+            .entries
+            .partition_point(|e| e.serial.as_slice() < serial);
+        let len = self
+            .entries
+            .get(start..)
+            .unwrap_or_default()
+            .partition_point(|e| e.serial.as_slice() == serial);
+        self.entries
+            .get(start..start.saturating_add(len))
+            .unwrap_or_default()
     }
 
     /// cRLNumber (§5.2.3).
     pub fn number(&self) -> Option<&BigUint> {
         self.number.as_ref()
+    }
+
+    /// Whether the cRLNumber extension is marked critical, which RFC 5280 §5.2.3 forbids.
+    pub fn number_is_critical(&self) -> bool {
+        self.number_critical
     }
 
     /// BaseCRLNumber of a delta CRL (§5.2.4); `Some` exactly when this is a delta CRL.
@@ -800,6 +830,23 @@ mod tests {
             dp_full_name(&[gn_uri("http://x")]),
         ])]);
         assert!(parse_distribution_points(&swapped).is_err());
+    }
+
+    #[test]
+    fn entries_are_found_by_serial_in_any_listed_order() {
+        let ca = ca();
+        let this = fixed_time("2026-01-01T00:00:00Z");
+        let mut spec = CrlSpec::new(&ca, this, this + time::Duration::days(7));
+        for serial in [300, 2, 128, 7, 2] {
+            spec.entries.push(Entry::new(serial, this, Some(1)));
+        }
+        let crl = Crl::from_der(&spec.build(&ca.key, false)).expect("parses");
+        assert_eq!(crl.entries_for(&[2]).len(), 2);
+        assert_eq!(crl.entries_for(&[0x01, 0x2c]).len(), 1);
+        assert_eq!(crl.entries_for(&[0x00, 0x80]).len(), 1);
+        assert!(crl.entries_for(&[0x80]).is_empty());
+        assert!(crl.entries_for(&[3]).is_empty());
+        assert!(crl.entries_for(&[]).is_empty());
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub const OID_EMAIL_ADDRESS: &str = "1.2.840.113549.1.9.1";
 #[derive(Clone, Debug)]
 pub struct Attribute {
     oid: String,
+    oid_der: Vec<u8>,
     tag: u32,
     value: Vec<u8>,
     text: Option<String>,
@@ -79,6 +80,19 @@ impl Rdn {
         }
     }
 
+    /// DER of the RDN (a SET OF AttributeTypeAndValue, in the original order; single-valued
+    /// RDNs, the norm, need no reordering to be DER).
+    pub fn to_der(&self) -> Vec<u8> {
+        let mut set = Vec::new();
+        for a in &self.attrs {
+            let mut atv = tlv(0x06, &a.oid_der);
+            let tag = u8::try_from(a.tag).unwrap_or(0x04);
+            atv.extend(tlv(tag, &a.value));
+            set.extend(tlv(0x30, &atv));
+        }
+        tlv(0x31, &set)
+    }
+
     fn canonical(&self) -> String {
         let mut parts: Vec<String> = self
             .attrs
@@ -126,14 +140,14 @@ impl Name {
     }
 
     /// This name with one more RDN appended, as a distribution point name relative to the CRL
-    /// issuer is formed (RFC 5280 §4.2.1.13). The DER of the result is re-encoded only for
-    /// exact-compare purposes and is not meant to be signed.
+    /// issuer is formed (RFC 5280 §4.2.1.13). The DER is that of the original name with the
+    /// RDN's encoding appended inside the outer SEQUENCE.
     pub fn with_rdn(&self, rdn: &Rdn) -> Name {
         let mut rdns = self.rdns.clone();
         rdns.push(rdn.clone());
-        let mut der = self.der.clone();
-        der.extend_from_slice(b"+rdn");
-        Name::from_parts(der, rdns)
+        let mut content = der_content(&self.der).to_vec();
+        content.extend(rdn.to_der());
+        Name::from_parts(tlv(0x30, &content), rdns)
     }
 
     /// The DER encoding as it appeared in the certificate.
@@ -234,12 +248,41 @@ impl fmt::Display for Name {
     }
 }
 
+/// Encodes a universal-class TLV with a definite length.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        let significant = bytes.get(skip..).unwrap_or_default();
+        out.push(0x80 | significant.len() as u8);
+        out.extend_from_slice(significant);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The content octets of a DER TLV (empty when malformed).
+fn der_content(der: &[u8]) -> &[u8] {
+    let total = crate::pki::source::der_length(der).unwrap_or(0);
+    let header = match der.get(1) {
+        Some(&b) if b < 0x80 => 2,
+        Some(&b) => 2 + usize::from(b & 0x7f),
+        None => return &[],
+    };
+    der.get(header..total).unwrap_or_default()
+}
+
 fn attribute_from_x509(a: &AttributeTypeAndValue<'_>) -> Attribute {
     let any: &Any<'_> = a.attr_value();
     let tag = any.tag();
     let data: &[u8] = any.data;
     Attribute {
         oid: a.attr_type().to_id_string(),
+        oid_der: a.attr_type().as_bytes().to_vec(),
         tag: tag.0,
         value: data.to_vec(),
         text: decode_string(tag, data),
@@ -399,6 +442,17 @@ mod tests {
         let a = name(&[&[(CN, 19, "A")]]);
         let b = name(&[&[(CN, 19, "B")]]);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn appended_rdn_is_valid_der() {
+        let base = name(&[&[(C, 19, "US")], &[(O, 19, "Test")]]);
+        let rel = name(&[&[(CN, 19, "CRL1")]]);
+        let rdn = rel.rdns().first().cloned().unwrap_or_else(|| panic!("rdn"));
+        let full = base.with_rdn(&rdn);
+        let expect = name(&[&[(C, 19, "US")], &[(O, 19, "Test")], &[(CN, 19, "CRL1")]]);
+        assert!(full.exactly_equals(&expect));
+        assert_eq!(Name::from_der(full.der()).ok(), Some(expect));
     }
 
     #[test]

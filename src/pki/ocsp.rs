@@ -14,6 +14,7 @@ use super::crl::RevocationReason;
 use super::error::PkiError;
 use super::name::Name;
 use super::source;
+use super::validate::rfc3339;
 
 /// Largest DER OCSP response decoded. Responses for one certificate are a few kilobytes even
 /// with an embedded responder chain; 1 MiB is far above that and bounds work on hostile input.
@@ -22,6 +23,12 @@ pub const MAX_OCSP_DER_LEN: usize = 1024 * 1024;
 /// Most SingleResponses kept from one response. Responders answer the certificates a client
 /// asked about, in practice one; 256 covers batched requests.
 pub const MAX_SINGLE_RESPONSES: usize = 256;
+
+/// Clock difference tolerated between the responder and the validator when comparing
+/// thisUpdate and nextUpdate with the validation time: a response made a moment ago by a
+/// responder whose clock runs a little ahead is still good. Five minutes is the leeway OpenSSL's
+/// `OCSP_check_validity` is usually given (`-validity_period 300`).
+pub const MAX_OCSP_CLOCK_SKEW: Duration = Duration::minutes(5);
 
 /// Most certificates embedded in one response. A delegated responder sends its own certificate,
 /// sometimes with its issuer; 16 is ample.
@@ -477,21 +484,33 @@ fn subject_public_key_bits(cert: &Certificate) -> Option<Vec<u8>> {
 
 /// Freshness of a SingleResponse at `time` (RFC 6960 §3.2 items 5 and 6, §4.2.2.1).
 pub fn freshness_problem(single: &SingleResponse, time: OffsetDateTime) -> Option<String> {
-    if single.this_update > time {
+    let skewed = time.checked_add(MAX_OCSP_CLOCK_SKEW).unwrap_or(time);
+    if single.this_update > skewed {
         return Some(format!(
-            "OCSP response thisUpdate {} is after the validation time {time}",
-            single.this_update
+            "OCSP response thisUpdate {} is after the validation time {}",
+            rfc3339(single.this_update),
+            rfc3339(time)
         ));
     }
     match single.next_update {
-        Some(next) if next < time => Some(format!(
-            "OCSP response is not recent enough: nextUpdate {next} is before the validation time {time}"
+        Some(next) if next.checked_add(MAX_OCSP_CLOCK_SKEW).is_some_and(|n| n < time) => Some(format!(
+            "OCSP response is not recent enough: nextUpdate {} is before the validation time {}",
+            rfc3339(next),
+            rfc3339(time)
         )),
         Some(_) => None,
-        None if single.this_update + MAX_OCSP_AGE_WITHOUT_NEXT_UPDATE < time => Some(format!(
-            "OCSP response is not recent enough: thisUpdate {} without nextUpdate is older than {} at {time}",
-            single.this_update, MAX_OCSP_AGE_WITHOUT_NEXT_UPDATE
-        )),
+        None if single
+            .this_update
+            .checked_add(MAX_OCSP_AGE_WITHOUT_NEXT_UPDATE)
+            .is_some_and(|limit| limit < time) =>
+        {
+            Some(format!(
+                "OCSP response is not recent enough: thisUpdate {} without nextUpdate is older than {} at {}",
+                rfc3339(single.this_update),
+                MAX_OCSP_AGE_WITHOUT_NEXT_UPDATE,
+                rfc3339(time)
+            ))
+        }
         None => None,
     }
 }
@@ -653,6 +672,12 @@ mod tests {
             None
         );
         assert!(freshness_problem(&mk(now + Duration::hours(1), None), now).is_some());
+        // A few minutes of clock difference are tolerated, no more.
+        let minutes = Duration::minutes;
+        assert_eq!(freshness_problem(&mk(now + minutes(2), None), now), None);
+        let stale_by = |m| mk(now - Duration::hours(1), Some(now - minutes(m)));
+        assert_eq!(freshness_problem(&stale_by(2), now), None);
+        assert!(freshness_problem(&stale_by(10), now).is_some());
         assert!(freshness_problem(
             &mk(now - Duration::hours(2), Some(now - Duration::hours(1))),
             now
@@ -754,6 +779,7 @@ mod tests {
             "resp.der",
             "-ndays",
             "1",
+            "-resp_key_id",
         ]);
         let der = std::fs::read(path("resp.der")).expect("read");
         let r = OcspResponse::from_der(&der).expect("OpenSSL's response parses");
@@ -767,7 +793,9 @@ mod tests {
             ref other => panic!("unexpected status {other:?}"),
         }
         assert!(s.next_update.is_some());
+        assert!(matches!(r.responder(), ResponderId::ByKey(_)));
         assert!(r.responder_is(&ca.cert));
+        assert!(!r.responder_is(&leaf.cert));
         assert!(r.unknown_critical_extensions().is_empty());
         let key = ca.cert.public_key().expect("key");
         crate::pki::algorithm::AlgorithmPolicy::default()

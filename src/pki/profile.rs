@@ -21,14 +21,25 @@ pub const DOCUMENT_SIGNING_EKUS: [&str; 4] = [
     oid::ANY_EKU,
 ];
 
-/// End-entity requirements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// End-entity requirements (CLI `--profile document-signing|any`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Profile {
     /// Signing documents: key usage (if present) allows digitalSignature or nonRepudiation;
     /// the EKU, if present, includes one of [`DOCUMENT_SIGNING_EKUS`].
+    #[default]
     DocumentSigning,
     /// No requirement beyond RFC 5280.
-    #[default]
     Any,
 }
 

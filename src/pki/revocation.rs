@@ -15,6 +15,7 @@ use super::cert::{key_usage, AlgorithmId, Certificate, DistributionPoint, Distri
 use super::crl::{distribution_point_names, Crl, CrlEntry, Reasons, RevocationReason};
 use super::general_name::GeneralName;
 use super::ocsp::{freshness_problem, is_delegated_responder_for, OcspCertStatus, OcspResponse};
+use super::validate::rfc3339;
 
 /// What to do when the status of a certificate in the path cannot be determined (DESIGN.md,
 /// "Revocation policy").
@@ -91,12 +92,14 @@ pub fn certificate_status(
     validator: &mut dyn SignerValidator,
     budget: &mut Budget,
 ) -> CertStatus {
+    // SHA-1 may still be admitted before the policy's cut-off date.
+    let policy = policy.effective_at(time);
     let mut ctx = Context {
         cert,
         issuer,
         pool,
         time,
-        policy,
+        policy: &policy,
         validator,
         budget,
     };
@@ -132,7 +135,7 @@ fn combine(cert: &Certificate, time: OffsetDateTime, crl: Outcome, ocsp: Outcome
                 "no CRL or OCSP response covers '{}' (serial {}) at {}",
                 cert.display_subject(),
                 cert.serial_hex(),
-                time
+                rfc3339(time)
             );
             let reasons: Vec<String> = a.into_iter().chain(b).collect();
             if !reasons.is_empty() {
@@ -257,6 +260,17 @@ impl Context<'_, '_> {
                 crl.issuer().display()
             )));
         }
+        if crl.number().is_none() || crl.number_is_critical() {
+            return Err(Skip::Unusable(format!(
+                "CRL from '{}' is not conforming: its cRLNumber is {} (RFC 5280 §5.2.3)",
+                crl.issuer().display(),
+                if crl.number().is_none() {
+                    "missing"
+                } else {
+                    "marked critical"
+                }
+            )));
+        }
         self.check_fresh(crl, "CRL")?;
         // (f), (g): the CRL signer and the signature.
         let verdict = match signer_cache.get(index).cloned().flatten() {
@@ -299,9 +313,10 @@ impl Context<'_, '_> {
     fn check_fresh(&self, crl: &Crl, what: &str) -> Result<(), Skip> {
         match crl.next_update() {
             Some(next) if next < self.time => Err(Skip::Unusable(format!(
-                "{what} from '{}' is not recent enough: nextUpdate {next} is before the validation time {}",
+                "{what} from '{}' is not recent enough: nextUpdate {} is before the validation time {}",
                 crl.issuer().display(),
-                self.time
+                rfc3339(next),
+                rfc3339(self.time)
             ))),
             _ => Ok(()),
         }
@@ -375,10 +390,7 @@ impl Context<'_, '_> {
         let indirect = complete
             .issuing_distribution_point()
             .is_some_and(|i| i.indirect_crl);
-        for entry in list.entries() {
-            if entry.serial != self.cert.serial() {
-                continue;
-            }
+        for entry in list.entries_for(self.cert.serial()) {
             let issuer_matches = match (&entry.certificate_issuer, indirect) {
                 (Some(names), true) => names.iter().any(
                     |g| matches!(g, GeneralName::Directory(n) if n.matches(self.cert.issuer())),
@@ -417,6 +429,7 @@ impl Context<'_, '_> {
                 && base <= number
                 && delta.number().is_some_and(|n| n > number)
                 && delta.unknown_critical_extensions().is_empty()
+                && !delta.number_is_critical()
                 && delta.next_update().is_none_or(|n| n >= self.time);
             if !applies {
                 continue;
@@ -478,8 +491,15 @@ impl Context<'_, '_> {
             }
             // The path issuer is validated by the path being checked; so is the certificate
             // itself when a CRL issuer's own certificate is covered by the CRL it signs
-            // (PKITS 4.14.30), which would otherwise send the validator round in a loop.
-            if candidate == self.issuer || candidate == self.cert {
+            // (PKITS 4.14.30), which would otherwise send the validator round in a loop. The
+            // latter only for a certificate meant to sign CRLs (a CA, or cRLSign asserted),
+            // so that an end entity named like its CA cannot vouch for itself.
+            let meant_for_crls = candidate.is_ca()
+                || candidate
+                    .extensions()
+                    .key_usage
+                    .is_some_and(|ku| ku & key_usage::CRL_SIGN != 0);
+            if candidate == self.issuer || (candidate == self.cert && meant_for_crls) {
                 return Ok(());
             }
             if self
@@ -633,7 +653,7 @@ impl Context<'_, '_> {
                 last = format!(
                     "the responder certificate '{}' is not valid at {}",
                     candidate.display_subject(),
-                    self.time
+                    rfc3339(self.time)
                 );
                 continue;
             }
@@ -791,6 +811,23 @@ mod tests {
         match s {
             CertStatus::Revoked { reason: r, .. } => assert_eq!(r.as_deref(), Some(reason)),
             other => panic!("expected revoked, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn revocation_policy_names_match_the_cli_and_config() {
+        use clap::ValueEnum;
+        assert_eq!(RevocationPolicy::default(), RevocationPolicy::SoftFail);
+        for (policy, name) in [
+            (RevocationPolicy::Require, "require"),
+            (RevocationPolicy::SoftFail, "soft-fail"),
+            (RevocationPolicy::Off, "off"),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&policy).expect("json"),
+                format!("\"{name}\"")
+            );
+            assert_eq!(RevocationPolicy::from_str(name, false), Ok(policy));
         }
     }
 
@@ -1123,6 +1160,33 @@ mod tests {
     }
 
     #[test]
+    fn end_entity_named_like_its_ca_cannot_sign_its_own_crl() {
+        let p = pki();
+        let mut spec = CertSpec::ee("Issuing CA", 11);
+        spec.key_usage = None;
+        let twin = make_cert(spec, Some(&p.ca));
+        let data = crls(vec![crl(&fresh_crl(&p), &twin.key)]);
+        let pool = [p.root.cert.clone(), p.ca.cert.clone()];
+        let mut budget = Budget::default();
+        let mut accept_none = Accept {
+            accepted: Vec::new(),
+            calls: 0,
+        };
+        let s = certificate_status(
+            &twin.cert,
+            &p.ca.cert,
+            &data,
+            &pool,
+            p.now,
+            &AlgorithmPolicy::default(),
+            &mut accept_none,
+            &mut budget,
+        );
+        let why = unknown_why(s);
+        assert!(why.contains("could not be validated"), "{why}");
+    }
+
+    #[test]
     fn crl_signer_without_crl_sign_is_rejected() {
         let p = pki();
         let mut spec = CertSpec::ca("Issuing CA", 6);
@@ -1158,6 +1222,20 @@ mod tests {
         spec.entries.push(entry);
         let why = unknown_why(status(&p, crls(vec![crl(&spec, &p.ca.key)])));
         assert!(why.contains("entry"), "{why}");
+    }
+
+    #[test]
+    fn crl_without_a_noncritical_crl_number_is_unusable() {
+        let p = pki();
+        let mut missing = fresh_crl(&p);
+        missing.number = None;
+        let why = unknown_why(status(&p, crls(vec![crl(&missing, &p.ca.key)])));
+        assert!(why.contains("cRLNumber is missing"), "{why}");
+        let mut critical = fresh_crl(&p);
+        critical.number = None;
+        critical.extra.push(("2.5.29.20".into(), true, uint(3)));
+        let why = unknown_why(status(&p, crls(vec![crl(&critical, &p.ca.key)])));
+        assert!(why.contains("cRLNumber is marked critical"), "{why}");
     }
 
     fn ocsp_data(der: Vec<u8>) -> RevocationData {

@@ -191,6 +191,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pem_der_and_pkcs7_bundles_load() {
+        use super::super::rev_testkit::{make_cert, CertSpec};
+        use openssl::pkcs7::Pkcs7Flags;
+        use openssl::stack::Stack;
+
+        let root = make_cert(CertSpec::ca("Root", 1), None);
+        let ee = make_cert(CertSpec::ee("Leaf", 2), Some(&root));
+        let mut pem = root.x509.to_pem().unwrap_or_default();
+        pem.extend(b"junk between blocks\n");
+        pem.extend(ee.x509.to_pem().unwrap_or_default());
+        let loaded = load_certificates(&pem).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded, vec![root.cert.clone(), ee.cert.clone()]);
+
+        let mut der = root.x509.to_der().unwrap_or_default();
+        der.extend(ee.x509.to_der().unwrap_or_default());
+        assert_eq!(load_certificates(&der).map(|v| v.len()).ok(), Some(2));
+
+        let mut extra = Stack::new().unwrap_or_else(|e| panic!("{e}"));
+        extra
+            .push(root.x509.clone())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let p7 = Pkcs7::sign(&ee.x509, &ee.key, &extra, b"x", Pkcs7Flags::BINARY)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let p7_der = p7.to_der().unwrap_or_default();
+        let from_der = load_certificates(&p7_der).unwrap_or_else(|e| panic!("{e}"));
+        assert!(from_der.contains(&root.cert) && from_der.contains(&ee.cert));
+        let p7_pem = p7.to_pem().unwrap_or_default();
+        assert_eq!(
+            load_certificates(&p7_pem).map(|v| v.len()).ok(),
+            Some(from_der.len())
+        );
+    }
+
+    #[test]
     fn bad_inputs_are_errors() {
         assert!(load_certificates(b"").is_err());
         assert!(load_certificates(b"\x30\x82\x01").is_err());

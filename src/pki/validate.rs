@@ -95,6 +95,15 @@ pub fn validate_chain(
         }
     }
     let mut budget = options.budget.clone();
+    let effective;
+    let options = if options.algorithms.sha1_until.is_some() {
+        let mut o = options.clone();
+        o.algorithms = options.algorithms.effective_at(options.time);
+        effective = o;
+        &effective
+    } else {
+        options
+    };
     let env = super::build::Env::new(intermediates, anchors, revocation, options);
     Ok(env.validate(
         leaf,
@@ -246,7 +255,7 @@ pub fn check_path(
     if let Some(c) = &anchor.extensions().name_constraints {
         nc.add(c);
     }
-    let mut warnings = Vec::new();
+    let warnings = Vec::new();
     let mut working_key = anchor.public_key().cloned();
     let mut working_issuer = anchor;
     let mut intermediates = 0usize;
@@ -278,6 +287,17 @@ pub fn check_path(
                     return Err(budget_exhausted());
                 }
                 let v = match &key {
+                    // The memo is keyed by the issuer's SPKI, which fully determines the key
+                    // unless DSA parameters were inherited (§6.1.4 (f)); then verify afresh.
+                    Some(k) if working_issuer.public_key().is_some() => {
+                        opts.algorithms.verify_memo(
+                            cert.tbs(),
+                            cert.signature_algorithm(),
+                            cert.signature(),
+                            k,
+                            working_issuer.spki(),
+                        )
+                    }
                     Some(k) => opts.algorithms.verify(
                         cert.tbs(),
                         cert.signature_algorithm(),
@@ -392,15 +412,18 @@ pub fn check_path(
             ) {
                 return Err(Failure::constraint(format!("{desc}: {rule}")));
             }
-            if next_key.is_none() {
-                warnings.push(format!("{desc}: its public key cannot be read"));
-            } else if let Some(k) = &next_key {
-                if let Err(e) = opts.algorithms.check_key(k) {
-                    return Err(Failure::indeterminate(
-                        SubIndication::CryptoConstraintsFailureNoPoe,
-                        format!("{desc}: its public key is not acceptable: {e}"),
-                    ));
-                }
+            let key_problem = match &next_key {
+                None => Some(format!(
+                    "its public key ({}) is of a type or curve kyso cannot use",
+                    cert.key_algorithm().oid
+                )),
+                Some(k) => opts.algorithms.check_key(k).err().map(|e| e.to_string()),
+            };
+            if let Some(p) = key_problem {
+                return Err(Failure::indeterminate(
+                    SubIndication::CryptoConstraintsFailureNoPoe,
+                    format!("{desc}: its public key is not acceptable: {p}"),
+                ));
             }
             break;
         }
