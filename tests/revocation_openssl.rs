@@ -50,6 +50,11 @@ keyUsage = critical, digitalSignature, nonRepudiation
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = OCSPSigning
+[nocheck_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = OCSPSigning
+noCheck = ignored
 [plain_ext]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -390,6 +395,11 @@ fn ocsp_from_the_openssl_responder() {
     let leaf = ca.issue("leaf", "/CN=Trần Thị Bình", "leaf_ext");
     ca.issue("responder", "/CN=Test OCSP Responder", "responder_ext");
     ca.issue("plain", "/CN=Not A Responder", "plain_ext");
+    ca.issue(
+        "nocheck",
+        "/CN=Test OCSP Responder (nocheck)",
+        "nocheck_ext",
+    );
     let now = OffsetDateTime::now_utc();
     // Only the root's CRL: the CA certificate's status is known, the leaf's can come from OCSP
     // alone.
@@ -421,6 +431,18 @@ fn ocsp_from_the_openssl_responder() {
         "{}",
         report.reason
     );
+
+    // With id-pkix-ocsp-nocheck the responder's own status is not asked for (RFC 6960
+    // §4.2.2.2.1), so even under require its answer counts.
+    let report = judge(
+        &ca,
+        &leaf,
+        data(ca.ocsp("leaf", "nocheck")),
+        RevocationPolicy::Require,
+        OffsetDateTime::now_utc(),
+    );
+    assert!(report.is_valid(), "{}", report.reason);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 
     // A certificate without id-kp-OCSPSigning cannot answer for the CA.
     let report = judge(

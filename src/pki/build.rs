@@ -15,7 +15,9 @@ use super::cert::Certificate;
 use super::name::Name;
 use super::profile::Profile;
 use super::report::{ChainReport, PathCert};
-use super::revocation::{certificate_status, CertStatus, RevocationData, SignerValidator};
+use super::revocation::{
+    certificate_status, CertStatus, RevocationData, RevocationPolicy, SignerValidator,
+};
 use super::store::TrustStore;
 use super::validate::{
     check_path, check_revocation, passed, rfc3339, Failure, PathInputs, SignatureCache,
@@ -220,6 +222,29 @@ impl SignerValidator for SignerCheck<'_, '_> {
         time: OffsetDateTime,
         budget: &mut Budget,
     ) -> bool {
+        self.validate(candidate, time, budget, None)
+    }
+
+    fn validate_responder_without_revocation(
+        &mut self,
+        candidate: &Certificate,
+        time: OffsetDateTime,
+        budget: &mut Budget,
+    ) -> bool {
+        self.validate(candidate, time, budget, Some(RevocationPolicy::Off))
+    }
+}
+
+impl SignerCheck<'_, '_> {
+    /// Validates a signer's own path; `revocation` overrides the revocation policy for it
+    /// (an OCSP responder with id-pkix-ocsp-nocheck, RFC 6960 §4.2.2.2.1).
+    fn validate(
+        &self,
+        candidate: &Certificate,
+        time: OffsetDateTime,
+        budget: &mut Budget,
+        revocation: Option<RevocationPolicy>,
+    ) -> bool {
         if self.depth >= MAX_SIGNER_DEPTH {
             return false;
         }
@@ -227,6 +252,9 @@ impl SignerValidator for SignerCheck<'_, '_> {
         opts.time = time;
         opts.policy = Default::default();
         opts.max_intermediates = None;
+        if let Some(policy) = revocation {
+            opts.revocation_policy = policy;
+        }
         let env = Env::new(
             self.env.intermediates,
             self.env.anchors,

@@ -61,6 +61,8 @@ pub mod oid {
     pub const AD_OCSP: &str = "1.3.6.1.5.5.7.48.1";
     /// id-ad-caIssuers, §4.2.2.1.
     pub const AD_CA_ISSUERS: &str = "1.3.6.1.5.5.7.48.2";
+    /// id-pkix-ocsp-nocheck, RFC 6960 §4.2.2.2.1.
+    pub const OCSP_NOCHECK: &str = "1.3.6.1.5.5.7.48.1.5";
 }
 
 /// Key usage bits (RFC 5280 §4.2.1.3), as x509-parser numbers them (bit 0 = digitalSignature).
@@ -202,6 +204,9 @@ pub struct Extensions {
     pub has_subject_alt_name: bool,
     /// OIDs of every extension marked critical, in order.
     pub critical: Vec<String>,
+    /// id-pkix-ocsp-nocheck is present: as an OCSP responder, this certificate's own
+    /// revocation status need not be checked (RFC 6960 §4.2.2.2.1).
+    pub ocsp_nocheck: bool,
     /// OIDs of critical extensions kyso does not process (RFC 5280 §4.2: such a certificate
     /// must be rejected).
     pub unknown_critical: Vec<String>,
@@ -554,6 +559,7 @@ fn parse_extensions(exts: &[X509Extension<'_>]) -> Result<Extensions, PkiError> 
             _ if id == oid::FRESHEST_CRL => {
                 out.freshest_crl = super::crl::parse_distribution_points(ext.value)?;
             }
+            _ if id == oid::OCSP_NOCHECK => out.ocsp_nocheck = true,
             _ => {
                 if ext.critical {
                     out.unknown_critical.push(id);

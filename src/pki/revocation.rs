@@ -75,6 +75,18 @@ pub trait SignerValidator {
         time: OffsetDateTime,
         budget: &mut Budget,
     ) -> bool;
+
+    /// Validates a delegated OCSP responder that carries id-pkix-ocsp-nocheck (RFC 6960
+    /// §4.2.2.2.1) back to the trust anchors at `time`, without its own revocation status.
+    /// The default checks revocation too, which is stricter than the RFC asks.
+    fn validate_responder_without_revocation(
+        &mut self,
+        candidate: &Certificate,
+        time: OffsetDateTime,
+        budget: &mut Budget,
+    ) -> bool {
+        self.validate_signer(candidate, time, budget)
+    }
 }
 
 /// Revocation status of `cert`, issued by `issuer` in the validated path, at `time`. `pool`
@@ -657,10 +669,17 @@ impl Context<'_, '_> {
                 );
                 continue;
             }
-            if self
-                .validator
-                .validate_signer(candidate, self.time, self.budget)
-            {
+            let validated = if candidate.extensions().ocsp_nocheck {
+                self.validator.validate_responder_without_revocation(
+                    candidate,
+                    self.time,
+                    self.budget,
+                )
+            } else {
+                self.validator
+                    .validate_signer(candidate, self.time, self.budget)
+            };
+            if validated {
                 return Ok(());
             }
             last = format!(
@@ -719,6 +738,25 @@ mod tests {
         fn validate_signer(&mut self, c: &Certificate, _: OffsetDateTime, _: &mut Budget) -> bool {
             self.calls += 1;
             self.accepted.contains(c)
+        }
+    }
+
+    /// Accepts any signer whose path is fine when its own revocation is not asked for, and no
+    /// signer when it is (its status is unknown).
+    struct StatusUnknown;
+
+    impl SignerValidator for StatusUnknown {
+        fn validate_signer(&mut self, _: &Certificate, _: OffsetDateTime, _: &mut Budget) -> bool {
+            false
+        }
+
+        fn validate_responder_without_revocation(
+            &mut self,
+            _: &Certificate,
+            _: OffsetDateTime,
+            _: &mut Budget,
+        ) -> bool {
+            true
         }
     }
 
@@ -1395,6 +1433,45 @@ mod tests {
                     why.contains("OCSPSigning") || why.contains("could not be validated"),
                     "{why}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn ocsp_nocheck_responder_is_validated_without_its_own_revocation_status() {
+        let p = pki();
+        for nocheck in [true, false] {
+            let mut spec = CertSpec::ee("OCSP Responder", 12);
+            spec.extra = vec![("2.5.29.37", false, seq(&[oid("1.3.6.1.5.5.7.3.9")]))];
+            if nocheck {
+                spec.extra.push(("1.3.6.1.5.5.7.48.1.5", false, null()));
+            }
+            let r = make_cert(spec, Some(&p.ca));
+            assert_eq!(r.cert.extensions().ocsp_nocheck, nocheck);
+            let der = ocsp_response(
+                &r,
+                &r.key,
+                p.now,
+                &[single(&p, LEAF_SERIAL, 0, Some(p.now + day(1)))],
+                &[&r],
+                false,
+            );
+            let pool = [p.root.cert.clone(), p.ca.cert.clone()];
+            let mut budget = Budget::default();
+            let s = certificate_status(
+                &p.leaf.cert,
+                &p.ca.cert,
+                &ocsp_data(der),
+                &pool,
+                p.now,
+                &AlgorithmPolicy::default(),
+                &mut StatusUnknown,
+                &mut budget,
+            );
+            if nocheck {
+                assert_eq!(s, CertStatus::Good);
+            } else {
+                assert!(matches!(s, CertStatus::Unknown { .. }), "{s:?}");
             }
         }
     }
