@@ -114,7 +114,10 @@ fn each_issuing_ca_validates_to_its_root_only() {
         let r = validate_chain(ca, &[], &both, &RevocationData::default(), &options)
             .expect("evaluable");
         assert_eq!(r.indication, Indication::TotalPassed, "{}", r.reason);
-        assert_eq!(r.path.last().map(|p| p.sha256.clone()), Some(root.sha256_hex()));
+        assert_eq!(
+            r.path.last().map(|p| p.sha256.clone()),
+            Some(root.sha256_hex())
+        );
     }
 
     // Before VNPT-CA SHA2 was issued.
