@@ -7,7 +7,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -47,24 +47,6 @@ enum CertCommand {
     Verify(VerifyArgs),
 }
 
-/// End-entity requirements, as named on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum ProfileArg {
-    /// Key usage digitalSignature or nonRepudiation; EKU, if present, allows document signing.
-    DocumentSigning,
-    /// RFC 5280 only.
-    Any,
-}
-
-impl From<ProfileArg> for Profile {
-    fn from(p: ProfileArg) -> Profile {
-        match p {
-            ProfileArg::DocumentSigning => Profile::DocumentSigning,
-            ProfileArg::Any => Profile::Any,
-        }
-    }
-}
-
 #[derive(Args, Debug)]
 struct VerifyArgs {
     /// The end-entity certificate (PEM or DER). Further certificates in the same file are used
@@ -87,7 +69,7 @@ struct VerifyArgs {
     at: Option<OffsetDateTime>,
     /// End-entity requirements.
     #[arg(long, value_enum, default_value = "document-signing")]
-    profile: ProfileArg,
+    profile: Profile,
     /// What an unknown revocation status means.
     #[arg(long, value_enum, default_value = "soft-fail")]
     revocation: RevocationPolicy,
@@ -112,7 +94,7 @@ struct Unreadable(String);
 fn verify(args: &VerifyArgs) -> u8 {
     let outcome = inputs(args).and_then(|(leaf, intermediates, store, revocation)| {
         let options = ValidationOptions {
-            profile: args.profile.into(),
+            profile: args.profile,
             revocation_policy: args.revocation,
             ..ValidationOptions::new(args.at.unwrap_or_else(OffsetDateTime::now_utc))
         };
