@@ -849,6 +849,38 @@ mod tests {
         assert!(crl.entries_for(&[]).is_empty());
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Whatever serials and reasons a CRL lists, in whatever order, each is found with its
+        /// reason and a serial not listed is not.
+        #[test]
+        fn every_listed_serial_is_found(
+            listed in proptest::collection::btree_map(0u64..u64::MAX, 0u8..=10, 0..40),
+            absent in 0u64..u64::MAX,
+        ) {
+            proptest::prop_assume!(!listed.contains_key(&absent));
+            let ca = make_cert(CertSpec::ca("Prop CA", 1), None);
+            let this = fixed_time("2026-01-01T00:00:00Z");
+            let mut spec = CrlSpec::new(&ca, this, this + time::Duration::days(7));
+            let mut entries: Vec<(u64, u8)> =
+                listed.iter().map(|(s, r)| (*s, *r)).filter(|(_, r)| *r != 7).collect();
+            entries.reverse();
+            spec.entries = entries.iter().map(|(s, r)| Entry::new(*s, this, Some(*r))).collect();
+            let crl = Crl::from_der(&spec.build(&ca.key, false)).expect("parses");
+            let serial_bytes = |v: u64| -> Vec<u8> {
+                let der = uint(v);
+                der.get(2..).map(<[u8]>::to_vec).unwrap_or_default()
+            };
+            for (serial, reason) in &entries {
+                let found = crl.entries_for(&serial_bytes(*serial));
+                proptest::prop_assert_eq!(found.len(), 1);
+                proptest::prop_assert_eq!(found[0].reason, RevocationReason::from_code(*reason));
+            }
+            proptest::prop_assert!(crl.entries_for(&serial_bytes(absent)).is_empty());
+        }
+    }
+
     #[test]
     fn reason_sets() {
         let compromise = Reasons::from_flags(0b110);
