@@ -15,8 +15,8 @@
 //! - `expected_result`: SUCCESS must give TOTAL_PASSED, FAILURE anything else (an input kyso
 //!   cannot even parse counts as FAILURE).
 //!
-//! The validation runs with the RFC 5280 §4 profile rules (`strict`), the permissive
-//! algorithm policy and profile `Any`.
+//! The validation runs with the RFC 5280 §4 profile rules (`strict`), kyso's default
+//! algorithm policy (RSA ≥ 2048, P-256/P-384, SHA-256 and above) and profile `Any`.
 //!
 //! The disagreements file has two sections, `[rfc5280]` (every family other than `webpki::`,
 //! at most 10 entries allowed) and `[webpki]` (CA/Browser Forum rules; counted, not
@@ -117,7 +117,7 @@ fn run(case: &Value) -> (bool, String) {
         };
         let mut opts = ValidationOptions::new(time);
         opts.profile = Profile::Any;
-        opts.algorithms = AlgorithmPolicy::pkits();
+        opts.algorithms = AlgorithmPolicy::default();
         opts.strict = true;
         opts.revocation_policy = if crls.is_empty() {
             RevocationPolicy::Off

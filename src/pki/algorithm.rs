@@ -1,16 +1,19 @@
 //! [`AlgorithmPolicy`]: which signature algorithms and key sizes a validation accepts, and the
 //! verification of one signed object (certificate, CRL, OCSP response) with OpenSSL.
 
-use openssl::bn::BigNum;
+use openssl::bn::{BigNum, BigNumContext};
 use openssl::dsa::Dsa;
+use openssl::ec::{EcGroup, EcKey, EcPoint};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{Id, PKey, PKeyRef, Public};
 use openssl::rsa::Padding;
+use openssl::rsa::Rsa;
 use openssl::sign::{RsaPssSaltlen, Verifier};
 use x509_parser::asn1_rs::{Any, FromDer};
 use x509_parser::der_parser::der::parse_der_integer;
 use x509_parser::signature_algorithm::RsaSsaPssParams;
+use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::cert::{AlgorithmId, Certificate};
 
@@ -448,6 +451,59 @@ fn key_name(id: Id) -> &'static str {
 
 /// OID of id-dsa (RFC 3279 §2.3.2).
 const OID_DSA: &str = "1.2.840.10040.4.1";
+/// OID of rsaEncryption (RFC 3279 §2.3.1).
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
+/// OID of id-ecPublicKey (RFC 5480 §2.1.1).
+const OID_EC: &str = "1.2.840.10045.2.1";
+
+/// The named curves read directly (RFC 5480 §2.1.1.1), with their groups built once: OpenSSL 3
+/// looks groups up by name on every `EcGroup::from_curve_name`.
+static CURVES: std::sync::LazyLock<Vec<(&'static str, EcGroup)>> = std::sync::LazyLock::new(|| {
+    [
+        ("1.2.840.10045.3.1.7", Nid::X9_62_PRIME256V1),
+        ("1.3.132.0.34", Nid::SECP384R1),
+        ("1.3.132.0.35", Nid::SECP521R1),
+    ]
+    .into_iter()
+    .filter_map(|(oid, nid)| EcGroup::from_curve_name(nid).ok().map(|g| (oid, g)))
+    .collect()
+});
+
+/// Reads a SubjectPublicKeyInfo into an OpenSSL key. RSA keys and EC keys on the named NIST
+/// curves are decoded through their typed readers (microseconds); other key types go through
+/// OpenSSL 3's generic decoder, which costs hundreds of microseconds per call. `None` when
+/// OpenSSL cannot use the key alone (e.g. DSA parameters inherited) and for EC keys on other
+/// or explicitly encoded curves.
+pub fn parse_public_key(spki: &SubjectPublicKeyInfo<'_>) -> Option<PKey<Public>> {
+    let alg = spki.algorithm.algorithm.to_id_string();
+    let bits: &[u8] = &spki.subject_public_key.data;
+    let fast = match alg.as_str() {
+        OID_RSA => Rsa::public_key_from_der_pkcs1(bits)
+            .ok()
+            .and_then(|r| PKey::from_rsa(r).ok()),
+        // RFC 5480 §2.1.1: only named curves; explicitly encoded curve parameters are refused
+        // rather than matched against known curves.
+        OID_EC => {
+            return spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .and_then(|curve| {
+                    let curve = curve.to_id_string();
+                    CURVES.iter().find(|(o, _)| *o == curve)
+                })
+                .and_then(|(_, group)| {
+                    let mut ctx = BigNumContext::new().ok()?;
+                    let point = EcPoint::from_bytes(group, bits, &mut ctx).ok()?;
+                    let key = EcKey::from_public_key(group, &point).ok()?;
+                    PKey::from_ec_key(key).ok()
+                });
+        }
+        _ => None,
+    };
+    fast.or_else(|| PKey::public_key_from_der(spki.raw).ok())
+}
 
 /// The public key of `cert` as a verifier uses it. A DSA key without parameters inherits them
 /// from the key that verified it (`previous`, RFC 5280 §6.1.4 (f), RFC 3279 §2.3.2).
@@ -477,7 +533,7 @@ pub fn effective_key(
 }
 
 fn subject_public_key_bits(spki: &[u8]) -> Option<&[u8]> {
-    let (_, parsed) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki).ok()?;
+    let (_, parsed) = SubjectPublicKeyInfo::from_der(spki).ok()?;
     let data: &[u8] = parsed.subject_public_key.data.as_ref();
     let start = (data.as_ptr() as usize).checked_sub(spki.as_ptr() as usize)?;
     spki.get(start..start.checked_add(data.len())?)
@@ -509,6 +565,25 @@ mod tests {
         assert!(AlgorithmPolicy::pkits()
             .check_algorithm(&alg("1.2.840.113549.1.1.5"))
             .is_ok());
+    }
+
+    #[test]
+    fn fast_key_reading_matches_openssl() {
+        let rsa =
+            PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap_or_else(|e| panic!("{e}")))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let mut keys = vec![rsa];
+        for nid in [Nid::X9_62_PRIME256V1, Nid::SECP384R1, Nid::SECP521R1] {
+            let g = EcGroup::from_curve_name(nid).unwrap_or_else(|e| panic!("{e}"));
+            let k = EcKey::generate(&g).unwrap_or_else(|e| panic!("{e}"));
+            keys.push(PKey::from_ec_key(k).unwrap_or_else(|e| panic!("{e}")));
+        }
+        for k in keys {
+            let der = k.public_key_to_der().unwrap_or_else(|e| panic!("{e}"));
+            let (_, spki) = SubjectPublicKeyInfo::from_der(&der).unwrap_or_else(|e| panic!("{e}"));
+            let fast = parse_public_key(&spki).unwrap_or_else(|| panic!("key not read"));
+            assert!(fast.public_eq(&k));
+        }
     }
 
     #[test]

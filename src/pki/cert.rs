@@ -262,9 +262,23 @@ impl Certificate {
         let tbs = sub_range(der, tbs_raw)?;
         let spki_raw = x.tbs_certificate.subject_pki.raw;
         let spki = sub_range(der, spki_raw)?;
+        if x.signature_value.unused_bits != 0 {
+            return Err(PkiError::BadCertificate(
+                "the signature BIT STRING has unused bits (RFC 5280 §4.1.1.3)".into(),
+            ));
+        }
+        let (outer_alg, inner_alg) = algorithm_encodings(der, tbs.clone())
+            .ok_or_else(|| PkiError::BadCertificate("malformed AlgorithmIdentifier".into()))?;
+        if outer_alg != inner_alg {
+            return Err(PkiError::BadCertificate(
+                "signatureAlgorithm differs from the signature field of tbsCertificate \
+                 (RFC 5280 §4.1.1.2)"
+                    .into(),
+            ));
+        }
         let sha256: [u8; 32] = Sha256::digest(der).into();
         let extensions = parse_extensions(x.tbs_certificate.extensions())?;
-        let public_key = PKey::public_key_from_der(spki_raw).ok();
+        let public_key = super::algorithm::parse_public_key(&x.tbs_certificate.subject_pki);
         Ok(Certificate {
             sha256,
             tbs,
@@ -415,6 +429,35 @@ impl Certificate {
     pub fn display_issuer(&self) -> String {
         self.issuer.display()
     }
+}
+
+/// The DER of the outer signatureAlgorithm and of the tbsCertificate's signature field, each
+/// checked to be a SEQUENCE starting with an OBJECT IDENTIFIER.
+fn algorithm_encodings(der: &[u8], tbs: Range<usize>) -> Option<(&[u8], &[u8])> {
+    use super::source::der_length;
+    let well_formed =
+        |a: &[u8]| a.first() == Some(&0x30) && content(a).and_then(|c| c.first()) == Some(&0x06);
+    let after_tbs = der.get(tbs.end..)?;
+    let outer = after_tbs.get(..der_length(after_tbs)?)?;
+    let mut rest = content(der.get(tbs)?)?;
+    if rest.first() == Some(&0xa0) {
+        rest = rest.get(der_length(rest)?..)?;
+    }
+    rest = rest.get(der_length(rest)?..)?;
+    let inner = rest.get(..der_length(rest)?)?;
+    (well_formed(outer) && well_formed(inner)).then_some((outer, inner))
+}
+
+/// The content octets of the DER TLV at the start of `tlv`.
+fn content(tlv: &[u8]) -> Option<&[u8]> {
+    let total = super::source::der_length(tlv)?;
+    let first = *tlv.get(1)?;
+    let header = if first < 0x80 {
+        2
+    } else {
+        2 + usize::from(first & 0x7f)
+    };
+    tlv.get(header..total)
 }
 
 fn sub_range(outer: &[u8], inner: &[u8]) -> Result<Range<usize>, PkiError> {

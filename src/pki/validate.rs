@@ -255,7 +255,7 @@ pub fn check_path(
     if let Some(c) = &anchor.extensions().name_constraints {
         nc.add(c);
     }
-    let mut warnings = Vec::new();
+    let warnings = Vec::new();
     let mut working_key = anchor.public_key().cloned();
     let mut working_issuer = anchor;
     let mut intermediates = 0usize;
@@ -267,16 +267,8 @@ pub fn check_path(
         let desc = describe(cert, &role_label(idx, len));
         let self_issued = cert.is_self_issued();
 
-        // (a)(1) signature.
-        if cert.signature_algorithm() != cert.tbs_signature_algorithm() {
-            return Err(Failure::failed(
-                SubIndication::FormatFailure,
-                format!(
-                    "{desc}: its signatureAlgorithm differs from the signature field inside \
-                     tbsCertificate (RFC 5280 §4.1.1.2)"
-                ),
-            ));
-        }
+        // (a)(1) signature (the outer and inner algorithm identifiers are byte-identical, as
+        // `Certificate::from_der` guarantees).
         let key = working_key
             .clone()
             .or_else(|| effective_key(working_issuer, None));
@@ -412,15 +404,18 @@ pub fn check_path(
             ) {
                 return Err(Failure::constraint(format!("{desc}: {rule}")));
             }
-            if next_key.is_none() {
-                warnings.push(format!("{desc}: its public key cannot be read"));
-            } else if let Some(k) = &next_key {
-                if let Err(e) = opts.algorithms.check_key(k) {
-                    return Err(Failure::indeterminate(
-                        SubIndication::CryptoConstraintsFailureNoPoe,
-                        format!("{desc}: its public key is not acceptable: {e}"),
-                    ));
-                }
+            let key_problem = match &next_key {
+                None => Some(format!(
+                    "its public key ({}) is of a type or curve kyso cannot use",
+                    cert.key_algorithm().oid
+                )),
+                Some(k) => opts.algorithms.check_key(k).err().map(|e| e.to_string()),
+            };
+            if let Some(p) = key_problem {
+                return Err(Failure::indeterminate(
+                    SubIndication::CryptoConstraintsFailureNoPoe,
+                    format!("{desc}: its public key is not acceptable: {p}"),
+                ));
             }
             break;
         }
