@@ -315,15 +315,14 @@ impl OcspResponse {
     }
 
     fn from_tbs(body: &[u8]) -> Result<OcspResponse, PkiError> {
-        let (mut first, mut first_raw, mut rest) = next(body, "ResponseData")?;
+        let (mut first, _, mut rest) = next(body, "ResponseData")?;
         if is_context(&first, 0) {
             let (v, _, _) = next(first.data, "version")?;
             if v.data != [0] {
                 return Err(bad("unsupported ResponseData version"));
             }
-            (first, first_raw, rest) = next(rest, "responderID")?;
+            (first, _, rest) = next(rest, "responderID")?;
         }
-        let _ = first_raw;
         let responder = if is_context(&first, 1) {
             ResponderId::ByName(Name::from_der(first.data)?)
         } else if is_context(&first, 2) {
