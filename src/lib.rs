@@ -9,5 +9,6 @@
 
 pub mod cli;
 pub mod http;
+pub mod ledger;
 pub mod pki;
 pub mod verdict;
