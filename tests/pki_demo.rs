@@ -208,3 +208,17 @@ fn names_keep_their_diacritics_and_extensions_are_as_specified() {
         assert!(ext(file, "2.5.29.31").is_none(), "{file} has CRLDP");
     }
 }
+
+#[test]
+fn unwritable_output_directory_exits_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, b"x").expect("write");
+    let out = Command::new(kyso_bin())
+        .args(["pki", "demo", "--out"])
+        .arg(&file)
+        .output()
+        .expect("run kyso");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stderr.is_empty());
+}
