@@ -8,7 +8,9 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod cms;
 pub mod http;
 pub mod ledger;
+pub mod pdf;
 pub mod pki;
 pub mod verdict;

@@ -14,25 +14,41 @@ fuzz_target!(|data: &[u8]| {
     let key = Ed25519Signer::from_seed("example.gov/ledger", [1u8; 32]).map(|s| s.verifier());
 
     if let Ok(note) = Note::parse(data) {
-        assert_eq!(note.to_text().as_bytes(), data, "note re-encodes to its input");
+        assert_eq!(
+            note.to_text().as_bytes(),
+            data,
+            "note re-encodes to its input"
+        );
         if let Ok(k) = &key {
             let _ = note.verify(&[k]);
         }
     }
     if let Ok(cp) = SignedCheckpoint::parse(data) {
-        assert_eq!(cp.to_text().as_bytes(), data, "checkpoint re-encodes to its input");
+        assert_eq!(
+            cp.to_text().as_bytes(),
+            data,
+            "checkpoint re-encodes to its input"
+        );
         if let Ok(k) = &key {
             let _ = cp.is_signed_by(k);
         }
     }
     if let Ok(proof) = TlogProof::parse(data) {
-        assert_eq!(proof.to_text().as_bytes(), data, "tlog-proof re-encodes to its input");
+        assert_eq!(
+            proof.to_text().as_bytes(),
+            data,
+            "tlog-proof re-encodes to its input"
+        );
         if let Ok(k) = &key {
             let _ = proof.verify_entry(data, k, &[]);
         }
     }
     if let Ok(entry) = Entry::decode(data) {
-        assert_eq!(entry.encode().ok().as_deref(), Some(data), "entry is canonical");
+        assert_eq!(
+            entry.encode().ok().as_deref(),
+            Some(data),
+            "entry is canonical"
+        );
     }
     for width in [1u16, 2, 256] {
         if let Ok(entries) = decode_entry_bundle(data, width) {
