@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cert;
 mod ledger;
+mod pki;
 mod serve;
 
 /// Exit code for "the input was evaluated and is valid".
@@ -35,6 +37,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// The verifiable ledger of issued documents.
     Ledger(Box<ledger::LedgerArgs>),
+    /// Certificates: validate a chain.
+    Cert(cert::CertArgs),
+    /// Demo PKI for testing.
+    Pki(pki::PkiArgs),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
@@ -43,6 +49,8 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Ledger(args) => ledger::run(*args),
+        Command::Cert(args) => cert::run(args),
+        Command::Pki(args) => pki::run(args),
     };
     ExitCode::from(code)
 }

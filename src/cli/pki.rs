@@ -1,0 +1,74 @@
+//! `kyso pki demo --out DIR`: writes a freshly generated demo PKI (see [`crate::pki::demo`]).
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use time::OffsetDateTime;
+
+use super::{EXIT_UNREADABLE, EXIT_VALID};
+use crate::pki::demo::{self, OpenSslEntropy};
+
+#[derive(Args, Debug)]
+pub struct PkiArgs {
+    #[command(subcommand)]
+    command: PkiCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum PkiCommand {
+    /// Write a demo PKI (root, issuing CA, signers, TSA, OCSP responder, CRLs) for testing only.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Directory to write into; created if absent. Existing files of the same names are
+    /// overwritten.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub fn run(args: PkiArgs) -> u8 {
+    match args.command {
+        PkiCommand::Demo(a) => run_demo(&a),
+    }
+}
+
+fn run_demo(args: &DemoArgs) -> u8 {
+    let pki = match demo::generate(OffsetDateTime::now_utc(), &mut OpenSslEntropy) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("kyso pki demo: {e}");
+            return EXIT_UNREADABLE;
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&args.out) {
+        eprintln!("kyso pki demo: cannot create {}: {e}", args.out.display());
+        return EXIT_UNREADABLE;
+    }
+    for file in &pki.files {
+        let path = args.out.join(&file.name);
+        if let Err(e) = write_file(&path, &file.contents, file.name.ends_with(".key.pem")) {
+            eprintln!("kyso pki demo: cannot write {}: {e}", path.display());
+            return EXIT_UNREADABLE;
+        }
+    }
+    println!(
+        "Đã tạo PKI thử nghiệm (CHỈ ĐỂ THỬ NGHIỆM) trong / demo PKI (FOR TESTING ONLY) written to {}",
+        args.out.display()
+    );
+    EXIT_VALID
+}
+
+/// Writes `contents`; private keys are readable by their owner only.
+fn write_file(path: &std::path::Path, contents: &[u8], private: bool) -> std::io::Result<()> {
+    std::fs::write(path, contents)?;
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    Ok(())
+}
