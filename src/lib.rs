@@ -9,5 +9,6 @@
 
 pub mod cli;
 pub mod http;
+pub mod pdf;
 pub mod pki;
 pub mod verdict;

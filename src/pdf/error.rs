@@ -1,0 +1,80 @@
+//! The one error type of the PDF layer.
+//!
+//! An error means the document (or the requested part of it) could not be read at all. Defects
+//! that still let the document be read, but that a strict validator must not overlook, are
+//! [`Diagnostic`](super::Diagnostic)s instead.
+
+use thiserror::Error;
+
+/// Why a PDF, or one of its objects, could not be read or written.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum PdfError {
+    /// Reading the underlying bytes failed (the source, not the PDF, is at fault).
+    #[error("reading the document failed: {0}")]
+    Io(#[from] std::io::Error),
+
+    /// No `%PDF-` header in the first bytes (ISO 32000-1 §7.5.2): this is not a PDF.
+    #[error("not a PDF file: {0}")]
+    NotPdf(&'static str),
+
+    /// The document is encrypted (`/Encrypt` in a trailer, ISO 32000-1 §7.6); kyso does not
+    /// decrypt documents.
+    #[error(
+        "the document is encrypted, which is not supported / tài liệu được mã hoá, không hỗ trợ"
+    )]
+    Encrypted,
+
+    /// No usable `startxref` / `%%EOF` at the end of the file (ISO 32000-1 §7.5.5). A missing
+    /// end of file is never reconstructed by scanning.
+    #[error("no startxref at the end of the file (truncated or not a PDF)")]
+    MissingStartxref,
+
+    /// A cross-reference section (table or stream, ISO 32000-1 §7.5.4 and §7.5.8) is malformed.
+    #[error("malformed cross-reference section at byte {offset}: {reason}")]
+    BadXref { offset: u64, reason: &'static str },
+
+    /// The `/Prev` chain (§7.5.6) or `/XRefStm` pointers loop back to a section already read.
+    #[error("the chain of cross-reference sections loops at byte {0}")]
+    XrefLoop(u64),
+
+    /// A syntax error in an object (§7.3).
+    #[error("syntax error at byte {offset}: {reason}")]
+    Syntax { offset: u64, reason: &'static str },
+
+    /// An object's body does not start with the `N G obj` that the cross-reference promised.
+    #[error("cross-reference entry for object {num} {gen} points at byte {offset}, where that object is not")]
+    ObjectNotAtOffset { num: u32, gen: u16, offset: u64 },
+
+    /// A stream's `/Length` (§7.3.8.2) does not lead to `endstream`.
+    #[error("stream at byte {offset} has a /Length that does not end at endstream")]
+    BadStreamLength { offset: u64 },
+
+    /// A stream uses a filter (§7.4) that this reader does not decode.
+    #[error("unsupported stream filter /{0}")]
+    UnsupportedFilter(String),
+
+    /// Compressed data is corrupt.
+    #[error("corrupt compressed data: {0}")]
+    Decompress(String),
+
+    /// A bound of [`limits`](super::limits) was reached; the document is refused rather than
+    /// processed without bound.
+    #[error("limit exceeded: {what} (at most {limit})")]
+    LimitExceeded { what: &'static str, limit: u64 },
+
+    /// A reference chain (`1 0 R` whose target is `2 0 R` …) loops or is too long.
+    #[error("reference chain through object {0} loops or is too long")]
+    ReferenceLoop(u32),
+
+    /// The document structure is not what the operation needs (no catalog, no such page…).
+    #[error("unexpected document structure: {0}")]
+    Structure(String),
+
+    /// A misuse of the writer API (e.g. two signature dictionaries in one update).
+    #[error("invalid incremental update: {0}")]
+    Writer(&'static str),
+}
+
+/// Result alias of the PDF layer.
+pub type Result<T> = std::result::Result<T, PdfError>;
