@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod cms;
 pub mod http;
 pub mod pdf;
 pub mod pki;
