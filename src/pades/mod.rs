@@ -1,0 +1,18 @@
+//! PAdES (ETSI EN 319 142-1) signing and verification of PDF documents: `pdf` gives the
+//! incremental update and the byte ranges, `cms` the SignedData, `pki` the chain verdict.
+
+mod changes;
+mod error;
+mod fields;
+mod report;
+mod sign;
+mod verify;
+
+pub use changes::{analyse_changes, ChangeAnalysis, Changes};
+pub use error::PadesError;
+pub use report::{Coverage, DocumentReport, SignatureReport, SignerSummary};
+pub use sign::{
+    pdf_date, sign, Certification, Draw, Placement, SignOptions, SignedUpdate, CONTENTS_MARGIN,
+    HASH_CHUNK,
+};
+pub use verify::{verify, VerifyOptions};
