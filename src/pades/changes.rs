@@ -124,11 +124,10 @@ fn roles<S: ByteSource>(doc: &Document<S>, rev: usize) -> Result<Roles, PdfError
                 });
             }
             match o {
-                Object::Ref(r) => {
-                    if dss.insert(r) {
-                        if let Object::Dict(_) | Object::Array(_) = doc.object_in(rev, r)? {
-                            stack.push(doc.object_in(rev, r)?);
-                        }
+                Object::Ref(r) if dss.insert(r) => {
+                    let o = doc.object_in(rev, r)?;
+                    if let Object::Dict(_) | Object::Array(_) = o {
+                        stack.push(o);
                     }
                 }
                 Object::Array(items) => stack.extend(items),
@@ -287,6 +286,7 @@ fn judge_new_entry<S: ByteSource>(
 }
 
 /// Judges an array that may only grow (a page's `/Annots`, the AcroForm's `/Fields`).
+#[allow(clippy::too_many_arguments)]
 fn judge_growth<S: ByteSource>(
     doc: &Document<S>,
     k: usize,
@@ -551,7 +551,7 @@ fn judge_revision<S: ByteSource>(
                 continue;
             }
             Some(XrefEntry::InStream { stream, .. })
-                if !rev.changed.binary_search(&stream).is_ok() =>
+                if rev.changed.binary_search(&stream).is_err() =>
             {
                 out.push(other(format!(
                     "revision {k} points object {num} into object stream {stream} of an \
