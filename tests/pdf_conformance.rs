@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use kyso::pdf::{check_byte_range, Document, ObjRef, Object, PdfError};
+use kyso::pdf::{check_byte_range, Document, ObjRef, PdfError};
 
 fn pdfs(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -21,43 +21,6 @@ fn pdfs(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
-}
-
-/// The signature dictionaries reachable from the AcroForm's top-level fields (and their kids).
-fn signatures(doc: &Document<&[u8]>) -> Vec<(String, ObjRef)> {
-    let mut out = Vec::new();
-    let Ok((_, catalog)) = doc.catalog() else {
-        return out;
-    };
-    let Some(af) = catalog.get("AcroForm").and_then(|a| doc.resolve(a).ok()) else {
-        return out;
-    };
-    let Some(fields) = af
-        .as_dict()
-        .and_then(|d| d.get("Fields"))
-        .and_then(|f| doc.resolve(f).ok())
-    else {
-        return out;
-    };
-    let mut stack: Vec<Object> = fields.as_array().unwrap_or_default().to_vec();
-    while let Some(f) = stack.pop() {
-        let Ok(Object::Dict(d)) = doc.resolve(&f) else {
-            continue;
-        };
-        if let Some(kids) = d.get("Kids").and_then(|k| doc.resolve(k).ok()) {
-            stack.extend(kids.as_array().unwrap_or_default().iter().cloned());
-        }
-        if d.get_name("FT") == Some(b"Sig") {
-            if let Some(v) = d.get_ref("V") {
-                let name = d
-                    .get("T")
-                    .and_then(Object::as_string)
-                    .map(|s| String::from_utf8_lossy(&s.bytes).into_owned());
-                out.push((name.unwrap_or_default(), v));
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -100,7 +63,12 @@ fn attack_files_are_read_and_their_byte_ranges_checked() {
         );
         let mut all_consistent = true;
         let mut last_covered = false;
-        let sigs = signatures(&doc);
+        let sigs: Vec<(String, ObjRef)> = doc
+            .signature_fields()
+            .unwrap()
+            .into_iter()
+            .filter_map(|f| Some((f.name, f.value?)))
+            .collect();
         for (field, sig) in &sigs {
             let check = check_byte_range(&doc, doc.last_revision(), *sig).unwrap();
             let covers = check.covered_end.and_then(|e| doc.revision_ending_at(e));

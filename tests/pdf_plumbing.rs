@@ -199,7 +199,14 @@ fn round_trip(dir: &Path, name: &str, original: &[u8], expect_kind: XrefKind) {
     );
 
     // A fake signature goes in place without changing the length or the byte range.
+    update.embed_signature(&[0xab; 100]).unwrap();
     update.embed_signature(&[0x30, 0x82, 0x01, 0x00]).unwrap();
+    let start = (ph.contents_start - update.base_len) as usize;
+    let hex = &update.bytes[start + 1..start + 1 + 2 * 8192];
+    assert!(
+        hex.starts_with(b"30820100") && hex[8..].iter().all(|&b| b == b'0'),
+        "{name}: placeholder not cleared"
+    );
     let bytes_signed = [original, &update.bytes].concat();
     assert_eq!(bytes_signed.len(), bytes.len());
     assert!(
@@ -284,6 +291,19 @@ fn round_trip(dir: &Path, name: &str, original: &[u8], expect_kind: XrefKind) {
         .dict_in(last_rev, cat2.get("AcroForm").unwrap(), "acroform")
         .unwrap();
     assert_eq!(acroform.get_int("SigFlags"), Some(3));
+
+    let fields = again.signature_fields().unwrap();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f.name == "Signature1" && f.value == Some(sig) && f.field == widget),
+        "{name}: {fields:?}"
+    );
+    assert!(again
+        .signature_fields_in(last_rev - 1)
+        .unwrap()
+        .iter()
+        .all(|f| f.name != "Signature1"));
 
     let check = check_byte_range(&again, last_rev, sig).unwrap();
     assert!(check.is_consistent(), "{name}: {check:?}");
@@ -688,4 +708,141 @@ fn revision_ends_follow_the_eof_line_ending() {
         doc.diagnostics(),
         [kyso::pdf::Diagnostic::TrailingBytes { count: 4, .. }]
     ));
+}
+
+#[test]
+fn nested_signature_fields_get_qualified_names() {
+    let original = build_pdf(&[
+        b"<</Type /Catalog /Pages 2 0 R /AcroForm <</Fields [4 0 R 6 0 R]>>>>",
+        b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
+        b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]>>",
+        // A parent field carrying /FT for its kid, which is the signature field.
+        b"<</T (Approvals) /FT /Sig /Kids [5 0 R]>>",
+        b"<</T <FEFF0043006800ED006E0068>  /Parent 4 0 R /V 7 0 R /Type /Annot /Subtype /Widget /Rect [0 0 0 0]>>",
+        b"<</T (Text) /FT /Tx>>",
+        b"<</Type /Sig /ByteRange [0 1 2 3] /Contents <00>>>",
+    ]);
+    let doc = Document::open(&original[..]).unwrap();
+    let fields = doc.signature_fields().unwrap();
+    assert_eq!(fields.len(), 1, "{fields:?}");
+    assert_eq!(fields[0].name, "Approvals.Chính");
+    assert_eq!(fields[0].field, ObjRef::new(5, 0));
+    assert_eq!(fields[0].value, Some(ObjRef::new(7, 0)));
+}
+
+/// Signs `input` with pyHanko (a field named `field`, visible when `visible`), returning the
+/// signed bytes.
+fn pyhanko_sign(dir: &Path, input: &[u8], field: &str, visible: bool) -> Vec<u8> {
+    let (key, cert) = (dir.join("k.pem"), dir.join("c.pem"));
+    if !key.exists() {
+        let status = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "30",
+                "-subj",
+                "/CN=Người ký thử",
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+    let (src, dst) = (
+        dir.join(format!("{field}-in.pdf")),
+        dir.join(format!("{field}-out.pdf")),
+    );
+    std::fs::write(&src, input).unwrap();
+    let spec = if visible {
+        format!("1/50,50,250,120/{field}")
+    } else {
+        field.to_string()
+    };
+    let out = Command::new("pyhanko")
+        .args(["sign", "addsig", "--field", &spec, "pemder", "--key"])
+        .arg(&key)
+        .arg("--cert")
+        .arg(&cert)
+        .arg("--no-pass")
+        .arg(&src)
+        .arg(&dst)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pyhanko: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(&dst).unwrap()
+}
+
+/// Documents signed by pyHanko: each signature's byte range is consistent and ends exactly at
+/// the end of the revision that added it; kyso's own update on top still reads everywhere.
+#[test]
+fn pyhanko_signed_documents() {
+    if !tools() || !common::have_tool("openssl") || !common::have_tool("pyhanko") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let classic = minimal_pdf();
+    let objstm = qpdf_variant(
+        dir.path(),
+        &classic,
+        &["--object-streams=generate"],
+        "objstm",
+    );
+    for (name, original) in [("classic", classic), ("objstm", objstm)] {
+        let once = pyhanko_sign(dir.path(), &original, "Sig1", true);
+        let twice = pyhanko_sign(dir.path(), &once, "Sig2", false);
+        assert!(
+            twice.starts_with(&once) && once.starts_with(&original),
+            "{name}: pyHanko updates incrementally"
+        );
+        let doc = Document::open(&twice[..]).unwrap();
+        assert!(!doc.needs_repair(), "{name}: {:?}", doc.diagnostics());
+        assert_eq!(doc.revisions().len(), 3, "{name}");
+        let fields = doc.signature_fields().unwrap();
+        assert_eq!(
+            fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["Sig1", "Sig2"],
+            "{name}"
+        );
+        for (i, f) in fields.iter().enumerate() {
+            let sig = f.value.unwrap();
+            let check = check_byte_range(&doc, doc.last_revision(), sig).unwrap();
+            assert!(check.is_consistent(), "{name} {}: {check:?}", f.name);
+            let covered = doc.revision_ending_at(check.covered_end.unwrap());
+            assert_eq!(
+                covered,
+                Some(i + 1),
+                "{name} {}: ends at the end of its own revision",
+                f.name
+            );
+            assert!(doc.revisions()[i + 1].changed.contains(&sig.num), "{name}");
+            let contents = doc.object(sig).unwrap();
+            let cms = contents
+                .as_dict()
+                .and_then(|d| d.get("Contents"))
+                .and_then(Object::as_string)
+                .unwrap();
+            assert_eq!(
+                cms.bytes.first(),
+                Some(&0x30),
+                "{name}: /Contents holds a DER SEQUENCE"
+            );
+        }
+        let kind = doc.revisions().last().unwrap().kind;
+        round_trip(dir.path(), &format!("pyhanko-{name}"), &twice, kind);
+    }
 }

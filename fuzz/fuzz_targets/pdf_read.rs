@@ -34,6 +34,13 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         let _ = doc.pages_in(rev.index);
+        if let Ok(fields) = doc.signature_fields_in(rev.index) {
+            for f in fields.iter().take(OBJECTS_PER_REVISION) {
+                if let Some(v) = f.value {
+                    let _ = check_byte_range(&doc, rev.index, v);
+                }
+            }
+        }
     }
 
     let Ok(mut w) = IncrementalWriter::new(&doc) else {

@@ -78,3 +78,10 @@ pub const BYTE_RANGE_DIGITS: usize = 10;
 /// hex digits). A CMS with a full chain, a timestamp token and embedded revocation data stays
 /// well under 1 MiB.
 pub const MAX_SIGNATURE_CONTENTS: usize = 1 << 20;
+
+/// Form fields walked when listing signature fields; a decision has a handful, large forms a
+/// few thousand.
+pub const MAX_FIELDS: usize = 10_000;
+
+/// Depth of the form field tree (`/Kids`); real forms nest a few levels.
+pub const MAX_FIELD_DEPTH: usize = 32;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::error::{PdfError, Result};
-use super::limits::{BYTE_RANGE_DIGITS, MAX_SIGNATURE_CONTENTS};
+use super::limits::{BYTE_RANGE_DIGITS, MAX_OBJECTS, MAX_SIGNATURE_CONTENTS};
 use super::object::{write_dict, Dict, ObjRef, Object, PdfString};
 use super::source::ByteSource;
 use super::xref::XrefKind;
@@ -59,8 +59,13 @@ pub struct SignaturePlaceholder {
 impl SignaturePlaceholder {
     /// How many bytes of signature the hex string can hold.
     pub fn capacity(&self) -> usize {
-        usize::try_from((self.contents_end - self.contents_start).saturating_sub(2) / 2)
-            .unwrap_or(0)
+        usize::try_from(
+            self.contents_end
+                .saturating_sub(self.contents_start)
+                .saturating_sub(2)
+                / 2,
+        )
+        .unwrap_or(0)
     }
 }
 
@@ -85,8 +90,11 @@ impl IncrementalUpdate {
     /// original document, then `bytes[first]`, then `bytes[second]`.
     pub fn signed_parts(&self) -> Option<(Range<usize>, Range<usize>)> {
         let sig = self.signature?;
-        let cs = usize::try_from(sig.contents_start - self.base_len).ok()?;
-        let ce = usize::try_from(sig.contents_end - self.base_len).ok()?;
+        let cs = usize::try_from(sig.contents_start.checked_sub(self.base_len)?).ok()?;
+        let ce = usize::try_from(sig.contents_end.checked_sub(self.base_len)?).ok()?;
+        if cs > ce || ce > self.bytes.len() {
+            return None;
+        }
         Some((0..cs, ce..self.bytes.len()))
     }
 
@@ -101,14 +109,22 @@ impl IncrementalUpdate {
                 "signature larger than the /Contents placeholder",
             ));
         }
-        let start = usize::try_from(sig.contents_start - self.base_len + 1)
-            .map_err(|_| PdfError::Writer("placeholder offset"))?;
+        let start = sig
+            .contents_start
+            .checked_sub(self.base_len)
+            .and_then(|o| usize::try_from(o + 1).ok())
+            .ok_or(PdfError::Writer("placeholder offset"))?;
         let hex = hex::encode_upper(signature);
         let slot = self
             .bytes
-            .get_mut(start..start + hex.len())
+            .get_mut(start..start.saturating_add(2 * sig.capacity()))
             .ok_or(PdfError::Writer("placeholder outside the update"))?;
-        slot.copy_from_slice(hex.as_bytes());
+        // Zero first, so a shorter signature written after a longer one leaves no trace of it.
+        slot.fill(b'0');
+        let head = slot
+            .get_mut(..hex.len())
+            .ok_or(PdfError::Writer("placeholder outside the update"))?;
+        head.copy_from_slice(hex.as_bytes());
         Ok(())
     }
 }
@@ -127,8 +143,12 @@ impl<'d, S: ByteSource> IncrementalWriter<'d, S> {
             .trailer()
             .get_int("Size")
             .and_then(|s| u32::try_from(s).ok())
-            .filter(|s| *s > 0)
-            .ok_or_else(|| PdfError::Structure("newest trailer has no valid /Size".into()))?;
+            .filter(|s| *s > 0 && *s <= MAX_OBJECTS)
+            .ok_or_else(|| {
+                PdfError::Structure(format!(
+                    "newest trailer has no /Size between 1 and {MAX_OBJECTS}"
+                ))
+            })?;
         if doc.trailer().get_ref("Root").is_none() {
             return Err(PdfError::Structure(
                 "newest trailer has no /Root reference".into(),
