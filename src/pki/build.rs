@@ -537,6 +537,28 @@ mod tests {
     }
 
     #[test]
+    fn revocation_policy_without_data() {
+        use super::super::revocation::RevocationPolicy;
+        let root = make_cert(CertSpec::ca("Root", 1), None);
+        let ee = make_cert(CertSpec::ee("Leaf", 2), Some(&root));
+        let store = TrustStore::from_certificates([root.cert.clone()]);
+        let mut o = opts();
+        o.revocation_policy = RevocationPolicy::SoftFail;
+        let r = validate_chain(&ee.cert, &[], &store, &RevocationData::default(), &o)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.indication, Indication::TotalPassed, "{}", r.reason);
+        assert!(r
+            .warnings
+            .iter()
+            .any(|w| w.contains("revocation status unknown")));
+        o.revocation_policy = RevocationPolicy::Require;
+        let r = validate_chain(&ee.cert, &[], &store, &RevocationData::default(), &o)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.indication, Indication::Indeterminate);
+        assert_eq!(r.sub_indication, Some(SubIndication::TryLater));
+    }
+
+    #[test]
     fn cross_certified_loop_ends_quickly() {
         let root = make_cert(CertSpec::ca("Root", 1), None);
         let a = make_cert(CertSpec::ca("CA A", 2), None);

@@ -2,6 +2,7 @@
 //! everything path validation and revocation checking read. Nothing downstream re-parses DER.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use openssl::pkey::{PKey, Public};
 use sha2::{Digest, Sha256};
@@ -212,9 +213,15 @@ pub struct Extensions {
     pub unknown_critical: Vec<String>,
 }
 
-/// An X.509 certificate, parsed and owned.
+/// An X.509 certificate, parsed and owned. Cloning is a reference-count increment: paths,
+/// stores and revocation pools share one parsed copy.
 #[derive(Clone, Debug)]
 pub struct Certificate {
+    inner: Arc<CertInner>,
+}
+
+#[derive(Debug)]
+struct CertInner {
     der: Vec<u8>,
     sha256: [u8; 32],
     tbs: Range<usize>,
@@ -235,7 +242,7 @@ pub struct Certificate {
 
 impl PartialEq for Certificate {
     fn eq(&self, other: &Certificate) -> bool {
-        self.sha256 == other.sha256
+        self.inner.sha256 == other.inner.sha256
     }
 }
 
@@ -262,114 +269,136 @@ impl Certificate {
         let tbs = sub_range(der, tbs_raw)?;
         let spki_raw = x.tbs_certificate.subject_pki.raw;
         let spki = sub_range(der, spki_raw)?;
+        if x.signature_value.unused_bits != 0 {
+            return Err(PkiError::BadCertificate(
+                "the signature BIT STRING has unused bits (RFC 5280 §4.1.1.3)".into(),
+            ));
+        }
+        let (outer_alg, inner_alg) = algorithm_encodings(der, tbs.clone())
+            .ok_or_else(|| PkiError::BadCertificate("malformed AlgorithmIdentifier".into()))?;
+        if outer_alg != inner_alg {
+            return Err(PkiError::BadCertificate(
+                "signatureAlgorithm differs from the signature field of tbsCertificate \
+                 (RFC 5280 §4.1.1.2)"
+                    .into(),
+            ));
+        }
         let sha256: [u8; 32] = Sha256::digest(der).into();
         let extensions = parse_extensions(x.tbs_certificate.extensions())?;
         let public_key = super::algorithm::parse_public_key(&x.tbs_certificate.subject_pki);
         Ok(Certificate {
-            sha256,
-            tbs,
-            spki,
-            version: x.tbs_certificate.version.0,
-            serial: x.tbs_certificate.raw_serial().to_vec(),
-            signature_algorithm: AlgorithmId::from_x509(&x.signature_algorithm),
-            tbs_signature_algorithm: AlgorithmId::from_x509(&x.tbs_certificate.signature),
-            signature: x.signature_value.data.to_vec(),
-            key_algorithm: AlgorithmId::from_x509(&x.tbs_certificate.subject_pki.algorithm),
-            public_key,
-            subject: Name::from_x509(&x.tbs_certificate.subject),
-            issuer: Name::from_x509(&x.tbs_certificate.issuer),
-            not_before: x.tbs_certificate.validity.not_before.to_datetime(),
-            not_after: x.tbs_certificate.validity.not_after.to_datetime(),
-            extensions,
-            der: der_vec,
+            inner: Arc::new(CertInner {
+                sha256,
+                tbs,
+                spki,
+                version: x.tbs_certificate.version.0,
+                serial: x.tbs_certificate.raw_serial().to_vec(),
+                signature_algorithm: AlgorithmId::from_x509(&x.signature_algorithm),
+                tbs_signature_algorithm: AlgorithmId::from_x509(&x.tbs_certificate.signature),
+                signature: x.signature_value.data.to_vec(),
+                key_algorithm: AlgorithmId::from_x509(&x.tbs_certificate.subject_pki.algorithm),
+                public_key,
+                subject: Name::from_x509(&x.tbs_certificate.subject),
+                issuer: Name::from_x509(&x.tbs_certificate.issuer),
+                not_before: x.tbs_certificate.validity.not_before.to_datetime(),
+                not_after: x.tbs_certificate.validity.not_after.to_datetime(),
+                extensions,
+                der: der_vec,
+            }),
         })
     }
 
     /// The whole certificate, DER.
     pub fn der(&self) -> &[u8] {
-        &self.der
+        &self.inner.der
     }
 
     /// SHA-256 of the DER encoding.
     pub fn sha256(&self) -> &[u8; 32] {
-        &self.sha256
+        &self.inner.sha256
     }
 
     /// SHA-256 fingerprint as lowercase hex.
     pub fn sha256_hex(&self) -> String {
-        hex::encode(self.sha256)
+        hex::encode(self.inner.sha256)
     }
 
     /// The signed part (tbsCertificate), DER.
     pub fn tbs(&self) -> &[u8] {
-        self.der.get(self.tbs.clone()).unwrap_or_default()
+        self.inner
+            .der
+            .get(self.inner.tbs.clone())
+            .unwrap_or_default()
     }
 
     /// subjectPublicKeyInfo, DER.
     pub fn spki(&self) -> &[u8] {
-        self.der.get(self.spki.clone()).unwrap_or_default()
+        self.inner
+            .der
+            .get(self.inner.spki.clone())
+            .unwrap_or_default()
     }
 
     /// X.509 version number as encoded (0 = v1, 2 = v3).
     pub fn version(&self) -> u32 {
-        self.version
+        self.inner.version
     }
 
     /// Serial number content bytes, big-endian two's complement as encoded (may be negative or
     /// longer than 20 bytes, as in some PKITS certificates).
     pub fn serial(&self) -> &[u8] {
-        &self.serial
+        &self.inner.serial
     }
 
     /// Serial number as lowercase hex.
     pub fn serial_hex(&self) -> String {
-        hex::encode(&self.serial)
+        hex::encode(&self.inner.serial)
     }
 
     /// Outer signatureAlgorithm.
     pub fn signature_algorithm(&self) -> &AlgorithmId {
-        &self.signature_algorithm
+        &self.inner.signature_algorithm
     }
 
     /// The signature field inside tbsCertificate (must equal the outer one, RFC 5280 §4.1.1.2).
     pub fn tbs_signature_algorithm(&self) -> &AlgorithmId {
-        &self.tbs_signature_algorithm
+        &self.inner.tbs_signature_algorithm
     }
 
     /// Signature bits.
     pub fn signature(&self) -> &[u8] {
-        &self.signature
+        &self.inner.signature
     }
 
     /// The subject public key's algorithm identifier.
     pub fn key_algorithm(&self) -> &AlgorithmId {
-        &self.key_algorithm
+        &self.inner.key_algorithm
     }
 
     /// The subject public key as OpenSSL reads it; `None` when OpenSSL cannot use it alone
     /// (for example DSA parameters inherited from the issuer, RFC 3279 §2.3.2).
     pub fn public_key(&self) -> Option<&PKey<Public>> {
-        self.public_key.as_ref()
+        self.inner.public_key.as_ref()
     }
 
     /// Subject name.
     pub fn subject(&self) -> &Name {
-        &self.subject
+        &self.inner.subject
     }
 
     /// Issuer name.
     pub fn issuer(&self) -> &Name {
-        &self.issuer
+        &self.inner.issuer
     }
 
     /// notBefore.
     pub fn not_before(&self) -> OffsetDateTime {
-        self.not_before
+        self.inner.not_before
     }
 
     /// notAfter.
     pub fn not_after(&self) -> OffsetDateTime {
-        self.not_after
+        self.inner.not_after
     }
 
     /// True when `time` lies within the validity period (both ends inclusive, §4.1.2.5).
@@ -377,44 +406,79 @@ impl Certificate {
     /// first (a certificate is still valid during the fraction of its notAfter second).
     pub fn is_valid_at(&self, time: OffsetDateTime) -> bool {
         let time = time.replace_nanosecond(0).unwrap_or(time);
-        self.not_before <= time && time <= self.not_after
+        self.inner.not_before <= time && time <= self.inner.not_after
     }
 
     /// Parsed extensions.
     pub fn extensions(&self) -> &Extensions {
-        &self.extensions
+        &self.inner.extensions
     }
 
     /// True when the extension with this OID is present and marked critical.
     pub fn is_critical(&self, oid: &str) -> bool {
-        self.extensions.critical.iter().any(|c| c == oid)
+        self.inner.extensions.critical.iter().any(|c| c == oid)
     }
 
     /// Self-issued: subject and issuer are the same name (RFC 5280 §6.1).
     pub fn is_self_issued(&self) -> bool {
-        self.subject == self.issuer
+        self.inner.subject == self.inner.issuer
     }
 
     /// basicConstraints cA is asserted.
     pub fn is_ca(&self) -> bool {
-        self.extensions.basic_constraints.is_some_and(|b| b.ca)
+        self.inner
+            .extensions
+            .basic_constraints
+            .is_some_and(|b| b.ca)
     }
 
     /// True when key usage is absent or includes every bit of `bits`.
     pub fn key_usage_allows(&self, bits: u16) -> bool {
-        self.extensions.key_usage.is_none_or(|ku| ku & bits == bits)
+        self.inner
+            .extensions
+            .key_usage
+            .is_none_or(|ku| ku & bits == bits)
     }
 
     /// The subject as readable text with diacritics intact, e.g.
     /// `CN=Nguyễn Văn An, O=UBND tỉnh Đắk Lắk, C=VN`.
     pub fn display_subject(&self) -> String {
-        self.subject.display()
+        self.inner.subject.display()
     }
 
     /// The issuer as readable text.
     pub fn display_issuer(&self) -> String {
-        self.issuer.display()
+        self.inner.issuer.display()
     }
+}
+
+/// The DER of the outer signatureAlgorithm and of the tbsCertificate's signature field, each
+/// checked to be a SEQUENCE starting with an OBJECT IDENTIFIER.
+fn algorithm_encodings(der: &[u8], tbs: Range<usize>) -> Option<(&[u8], &[u8])> {
+    use super::source::der_length;
+    let well_formed =
+        |a: &[u8]| a.first() == Some(&0x30) && content(a).and_then(|c| c.first()) == Some(&0x06);
+    let after_tbs = der.get(tbs.end..)?;
+    let outer = after_tbs.get(..der_length(after_tbs)?)?;
+    let mut rest = content(der.get(tbs)?)?;
+    if rest.first() == Some(&0xa0) {
+        rest = rest.get(der_length(rest)?..)?;
+    }
+    rest = rest.get(der_length(rest)?..)?;
+    let inner = rest.get(..der_length(rest)?)?;
+    (well_formed(outer) && well_formed(inner)).then_some((outer, inner))
+}
+
+/// The content octets of the DER TLV at the start of `tlv`.
+fn content(tlv: &[u8]) -> Option<&[u8]> {
+    let total = super::source::der_length(tlv)?;
+    let first = *tlv.get(1)?;
+    let header = if first < 0x80 {
+        2
+    } else {
+        2 + usize::from(first & 0x7f)
+    };
+    tlv.get(header..total)
 }
 
 fn sub_range(outer: &[u8], inner: &[u8]) -> Result<Range<usize>, PkiError> {

@@ -120,6 +120,17 @@ pub fn profile_violation(cert: &Certificate, role: Role) -> Option<String> {
         if !ca {
             return Some("it has nameConstraints but is not a CA (RFC 5280 §4.2.1.10)".into());
         }
+        let empty = |v: &Option<Vec<_>>| v.as_ref().is_none_or(Vec::is_empty);
+        if nc.permitted.as_ref().is_some_and(Vec::is_empty)
+            || nc.excluded.as_ref().is_some_and(Vec::is_empty)
+            || (empty(&nc.permitted) && empty(&nc.excluded))
+        {
+            return Some(
+                "its nameConstraints holds no subtree, or an empty list of subtrees \
+                 (RFC 5280 §4.2.1.10)"
+                    .into(),
+            );
+        }
         if !cert.is_critical(oid::NAME_CONSTRAINTS) {
             return Some(
                 "its nameConstraints extension is not critical (RFC 5280 §4.2.1.10)".into(),

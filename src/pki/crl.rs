@@ -460,16 +460,9 @@ pub fn load_crls(data: &[u8]) -> Result<Vec<Crl>, PkiError> {
 // IMPLICIT [1] tag), which would turn a scoped distribution point into none at all; the
 // distribution point structures are therefore read here, field by field.
 
-fn dp_error(what: &str) -> PkiError {
-    PkiError::BadExtension {
-        oid: "2.5.29.31/2.5.29.28".into(),
-        why: what.to_owned(),
-    }
-}
-
 /// Reads one DER element: the element and the rest.
-fn element<'a>(input: &'a [u8], what: &str) -> Result<(Any<'a>, &'a [u8]), PkiError> {
-    let (rest, any) = Any::from_der(input).map_err(|e| dp_error(&format!("{what}: {e}")))?;
+fn element<'a>(input: &'a [u8], what: &str) -> Result<(Any<'a>, &'a [u8]), String> {
+    let (rest, any) = Any::from_der(input).map_err(|e| format!("{what}: {e}"))?;
     Ok((any, rest))
 }
 
@@ -478,28 +471,28 @@ fn context_tag(any: &Any<'_>) -> Option<u32> {
 }
 
 /// The items of a GeneralNames body, bounded by [`MAX_GENERAL_NAMES`].
-fn general_names_body(mut input: &[u8]) -> Result<Vec<GeneralName>, PkiError> {
+fn general_names_body(mut input: &[u8]) -> Result<Vec<GeneralName>, String> {
     let mut out = Vec::new();
     while !input.is_empty() {
         if out.len() >= MAX_GENERAL_NAMES {
-            return Err(dp_error(&format!("more than {MAX_GENERAL_NAMES} names")));
+            return Err(format!("more than {MAX_GENERAL_NAMES} names"));
         }
         let (rest, name) =
-            X509GeneralName::from_der(input).map_err(|e| dp_error(&format!("GeneralName: {e}")))?;
+            X509GeneralName::from_der(input).map_err(|e| format!("GeneralName: {e}"))?;
         out.push(GeneralName::from_x509(&name));
         input = rest;
     }
     if out.is_empty() {
-        return Err(dp_error("empty GeneralNames"));
+        return Err("empty GeneralNames".into());
     }
     Ok(out)
 }
 
 /// DistributionPointName (RFC 5280 §4.2.1.13) from the content of its EXPLICIT `[0]` wrapper.
-fn distribution_point_name(content: &[u8]) -> Result<DistributionPointName, PkiError> {
+fn distribution_point_name(content: &[u8]) -> Result<DistributionPointName, String> {
     let (choice, rest) = element(content, "DistributionPointName")?;
     if !rest.is_empty() {
-        return Err(dp_error("trailing data in DistributionPointName"));
+        return Err("trailing data in DistributionPointName".into());
     }
     match context_tag(&choice) {
         Some(0) => Ok(DistributionPointName::FullName(general_names_body(
@@ -522,17 +515,17 @@ fn distribution_point_name(content: &[u8]) -> Result<DistributionPointName, PkiE
             }
             set.extend_from_slice(choice.data);
             let (_, rdn) = RelativeDistinguishedName::from_der(&set)
-                .map_err(|e| dp_error(&format!("nameRelativeToCRLIssuer: {e}")))?;
+                .map_err(|e| format!("nameRelativeToCRLIssuer: {e}"))?;
             Ok(DistributionPointName::RelativeName(Rdn::from_x509(&rdn)))
         }
-        _ => Err(dp_error("DistributionPointName: unexpected tag")),
+        _ => Err("DistributionPointName: unexpected tag".into()),
     }
 }
 
 /// ReasonFlags as x509-parser numbers them (bit i = named bit i), from a BIT STRING body.
-fn reason_flags_value(body: &[u8]) -> Result<u16, PkiError> {
+fn reason_flags_value(body: &[u8]) -> Result<u16, String> {
     let Some((_unused, bits)) = body.split_first() else {
-        return Err(dp_error("empty ReasonFlags"));
+        return Err("empty ReasonFlags".into());
     };
     let mut flags = 0u16;
     for (i, byte) in bits.iter().take(2).enumerate() {
@@ -545,11 +538,11 @@ fn reason_flags_value(body: &[u8]) -> Result<u16, PkiError> {
     Ok(flags)
 }
 
-fn implicit_bool(any: &Any<'_>) -> Result<bool, PkiError> {
+fn implicit_bool(any: &Any<'_>) -> Result<bool, String> {
     match any.data {
         [0] => Ok(false),
         [_] => Ok(true),
-        _ => Err(dp_error("malformed BOOLEAN")),
+        _ => Err("malformed BOOLEAN".into()),
     }
 }
 
@@ -559,17 +552,24 @@ pub const MAX_DISTRIBUTION_POINTS: usize = 32;
 /// The value of a cRLDistributionPoints or freshestCRL extension (RFC 5280 §4.2.1.13,
 /// §4.2.1.15).
 pub fn parse_distribution_points(value: &[u8]) -> Result<Vec<DistributionPoint>, PkiError> {
+    distribution_points(value).map_err(|why| PkiError::BadExtension {
+        oid: "2.5.29.31".into(),
+        why,
+    })
+}
+
+fn distribution_points(value: &[u8]) -> Result<Vec<DistributionPoint>, String> {
     let (seq, rest) = element(value, "CRLDistributionPoints")?;
     if !rest.is_empty() || seq.tag() != Tag::Sequence {
-        return Err(dp_error("CRLDistributionPoints is not one SEQUENCE"));
+        return Err("CRLDistributionPoints is not one SEQUENCE".into());
     }
     let mut input = seq.data;
     let mut out = Vec::new();
     while !input.is_empty() {
         if out.len() >= MAX_DISTRIBUTION_POINTS {
-            return Err(dp_error(&format!(
+            return Err(format!(
                 "more than {MAX_DISTRIBUTION_POINTS} distribution points"
-            )));
+            ));
         }
         let (point, rest) = element(input, "DistributionPoint")?;
         input = rest;
@@ -585,20 +585,21 @@ pub fn parse_distribution_points(value: &[u8]) -> Result<Vec<DistributionPoint>,
             fields = rest;
             let tag = context_tag(&field);
             if tag.is_none() || tag <= last_tag {
-                return Err(dp_error("DistributionPoint: unexpected field"));
+                return Err("DistributionPoint: unexpected field".into());
             }
             last_tag = tag;
             match tag {
                 Some(0) => dp.name = Some(distribution_point_name(field.data)?),
                 Some(1) => dp.reasons = Some(reason_flags_value(field.data)?),
                 Some(2) => dp.crl_issuer = Some(general_names_body(field.data)?),
-                _ => return Err(dp_error("DistributionPoint: unexpected field")),
+                _ => return Err("DistributionPoint: unexpected field".into()),
             }
         }
         if dp.name.is_none() && dp.crl_issuer.is_none() {
-            return Err(dp_error(
-                "a DistributionPoint needs a distributionPoint or a cRLIssuer (RFC 5280 §4.2.1.13)",
-            ));
+            return Err(
+                "a DistributionPoint needs a distributionPoint or a cRLIssuer (RFC 5280 §4.2.1.13)"
+                    .into(),
+            );
         }
         out.push(dp);
     }
@@ -607,10 +608,14 @@ pub fn parse_distribution_points(value: &[u8]) -> Result<Vec<DistributionPoint>,
 
 /// The value of an issuingDistributionPoint extension (RFC 5280 §5.2.5).
 fn parse_issuing_distribution_point(value: &[u8]) -> Result<IssuingDistributionPoint, PkiError> {
-    let bad = |why: &str| PkiError::BadCrl(format!("malformed issuingDistributionPoint: {why}"));
+    issuing_distribution_point(value)
+        .map_err(|why| PkiError::BadCrl(format!("malformed issuingDistributionPoint: {why}")))
+}
+
+fn issuing_distribution_point(value: &[u8]) -> Result<IssuingDistributionPoint, String> {
     let (seq, rest) = element(value, "IssuingDistributionPoint")?;
     if !rest.is_empty() || seq.tag() != Tag::Sequence {
-        return Err(bad("not one SEQUENCE"));
+        return Err("not one SEQUENCE".into());
     }
     let mut idp = IssuingDistributionPoint {
         distribution_point: None,
@@ -627,7 +632,7 @@ fn parse_issuing_distribution_point(value: &[u8]) -> Result<IssuingDistributionP
         fields = rest;
         let tag = context_tag(&field);
         if tag.is_none() || tag <= last_tag {
-            return Err(bad("fields out of order"));
+            return Err("fields out of order".into());
         }
         last_tag = tag;
         match tag {
@@ -639,7 +644,7 @@ fn parse_issuing_distribution_point(value: &[u8]) -> Result<IssuingDistributionP
             }
             Some(4) => idp.indirect_crl = implicit_bool(&field)?,
             Some(5) => idp.only_contains_attribute_certs = implicit_bool(&field)?,
-            _ => return Err(bad("unexpected field")),
+            _ => return Err("unexpected field".into()),
         }
     }
     let exclusive = [
@@ -648,34 +653,19 @@ fn parse_issuing_distribution_point(value: &[u8]) -> Result<IssuingDistributionP
         idp.only_contains_attribute_certs,
     ];
     if exclusive.iter().filter(|b| **b).count() > 1 {
-        return Err(bad(
-            "more than one onlyContains flag is set (RFC 5280 §5.2.5)",
-        ));
+        return Err("more than one onlyContains flag is set (RFC 5280 §5.2.5)".into());
     }
     Ok(idp)
 }
 
-/// GeneralNames (SEQUENCE OF GeneralName), bounded by [`MAX_GENERAL_NAMES`].
+/// GeneralNames (SEQUENCE OF GeneralName) of a certificateIssuer entry extension (§5.3.3).
 fn parse_general_names(der: &[u8]) -> Result<Vec<GeneralName>, PkiError> {
     let bad = |e: String| PkiError::BadCrl(format!("malformed certificateIssuer: {e}"));
-    let (rest, seq) = x509_parser::asn1_rs::Any::from_der(der).map_err(|e| bad(e.to_string()))?;
-    if !rest.is_empty() || seq.tag() != x509_parser::asn1_rs::Tag::Sequence {
-        return Err(bad("not a SEQUENCE".into()));
+    let (seq, rest) = element(der, "GeneralNames").map_err(bad)?;
+    if !rest.is_empty() || seq.tag() != Tag::Sequence {
+        return Err(bad("not one SEQUENCE".into()));
     }
-    let mut input = seq.data;
-    let mut out = Vec::new();
-    while !input.is_empty() {
-        if out.len() >= MAX_GENERAL_NAMES {
-            return Err(bad(format!("more than {MAX_GENERAL_NAMES} names")));
-        }
-        let (rest, name) = X509GeneralName::from_der(input).map_err(|e| bad(e.to_string()))?;
-        out.push(GeneralName::from_x509(&name));
-        input = rest;
-    }
-    if out.is_empty() {
-        return Err(bad("empty GeneralNames".into()));
-    }
-    Ok(out)
+    general_names_body(seq.data).map_err(bad)
 }
 
 #[cfg(test)]
@@ -847,6 +837,38 @@ mod tests {
         assert!(crl.entries_for(&[0x80]).is_empty());
         assert!(crl.entries_for(&[3]).is_empty());
         assert!(crl.entries_for(&[]).is_empty());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Whatever serials and reasons a CRL lists, in whatever order, each is found with its
+        /// reason and a serial not listed is not.
+        #[test]
+        fn every_listed_serial_is_found(
+            listed in proptest::collection::btree_map(0u64..u64::MAX, 0u8..=10, 0..40),
+            absent in 0u64..u64::MAX,
+        ) {
+            proptest::prop_assume!(!listed.contains_key(&absent));
+            let ca = make_cert(CertSpec::ca("Prop CA", 1), None);
+            let this = fixed_time("2026-01-01T00:00:00Z");
+            let mut spec = CrlSpec::new(&ca, this, this + time::Duration::days(7));
+            let mut entries: Vec<(u64, u8)> =
+                listed.iter().map(|(s, r)| (*s, *r)).filter(|(_, r)| *r != 7).collect();
+            entries.reverse();
+            spec.entries = entries.iter().map(|(s, r)| Entry::new(*s, this, Some(*r))).collect();
+            let crl = Crl::from_der(&spec.build(&ca.key, false)).expect("parses");
+            let serial_bytes = |v: u64| -> Vec<u8> {
+                let der = uint(v);
+                der.get(2..).map(<[u8]>::to_vec).unwrap_or_default()
+            };
+            for (serial, reason) in &entries {
+                let found = crl.entries_for(&serial_bytes(*serial));
+                proptest::prop_assert_eq!(found.len(), 1);
+                proptest::prop_assert_eq!(found[0].reason, RevocationReason::from_code(*reason));
+            }
+            proptest::prop_assert!(crl.entries_for(&serial_bytes(absent)).is_empty());
+        }
     }
 
     #[test]

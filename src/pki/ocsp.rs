@@ -271,6 +271,9 @@ impl OcspResponse {
         }
         let body = expect_universal(outer, Tag::Sequence, "BasicOCSPResponse")?;
         let (tbs_any, tbs_raw, rest) = next(body, "tbsResponseData")?;
+        if tbs_any.tag() != Tag::Sequence {
+            return Err(bad("tbsResponseData: not a SEQUENCE"));
+        }
         let (_, alg_raw, rest) = next(rest, "signatureAlgorithm")?;
         let (_, alg) = AlgorithmIdentifier::from_der(alg_raw)
             .map_err(|e| bad(format!("signatureAlgorithm: {e}")))?;
@@ -287,7 +290,10 @@ impl OcspResponse {
             if !is_context(&tagged, 0) || !after.is_empty() {
                 return Err(bad("unexpected data after the signature"));
             }
-            let (list, _, _) = next(tagged.data, "certs")?;
+            let (list, _, after_list) = next(tagged.data, "certs")?;
+            if list.tag() != Tag::Sequence || !after_list.is_empty() {
+                return Err(bad("certs: not one SEQUENCE"));
+            }
             let mut input = list.data;
             while !input.is_empty() {
                 if certs.len() >= MAX_EMBEDDED_CERTS {
@@ -309,15 +315,14 @@ impl OcspResponse {
     }
 
     fn from_tbs(body: &[u8]) -> Result<OcspResponse, PkiError> {
-        let (mut first, mut first_raw, mut rest) = next(body, "ResponseData")?;
+        let (mut first, _, mut rest) = next(body, "ResponseData")?;
         if is_context(&first, 0) {
             let (v, _, _) = next(first.data, "version")?;
             if v.data != [0] {
                 return Err(bad("unsupported ResponseData version"));
             }
-            (first, first_raw, rest) = next(rest, "responderID")?;
+            (first, _, rest) = next(rest, "responderID")?;
         }
-        let _ = first_raw;
         let responder = if is_context(&first, 1) {
             ResponderId::ByName(Name::from_der(first.data)?)
         } else if is_context(&first, 2) {

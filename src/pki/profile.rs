@@ -95,3 +95,59 @@ pub fn check_end_entity(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::rev_testkit::{make_cert, oid as oid_der, seq, CertSpec};
+    use super::*;
+    use openssl::x509::extension::KeyUsage;
+
+    fn ee_with(ekus: Option<&[&str]>, ku: Option<KeyUsage>) -> Certificate {
+        let root = make_cert(CertSpec::ca("Root", 1), None);
+        let mut spec = CertSpec::ee("Signer", 2);
+        spec.key_usage = ku;
+        if let Some(list) = ekus {
+            let value = seq(&list.iter().map(|o| oid_der(o)).collect::<Vec<_>>());
+            spec.extra.push((oid::EXT_KEY_USAGE, false, value));
+        }
+        make_cert(spec, Some(&root)).cert
+    }
+
+    #[test]
+    fn document_signing_accepts_the_listed_ekus() {
+        for eku in DOCUMENT_SIGNING_EKUS {
+            let c = ee_with(Some(&[EKU_SERVER_AUTH, eku]), None);
+            assert!(check_end_entity(&c, Profile::DocumentSigning, None, 0).is_ok());
+        }
+        let none = ee_with(None, None);
+        assert!(check_end_entity(&none, Profile::DocumentSigning, None, 0).is_ok());
+    }
+
+    #[test]
+    fn document_signing_rejects_tls_only_eku_and_wrong_key_usage() {
+        let tls = ee_with(Some(&[EKU_SERVER_AUTH, EKU_CLIENT_AUTH]), None);
+        assert!(check_end_entity(&tls, Profile::DocumentSigning, None, 0).is_err());
+        assert!(check_end_entity(&tls, Profile::Any, None, 0).is_ok());
+        let mut ku = KeyUsage::new();
+        ku.critical().key_encipherment();
+        let enc = ee_with(None, Some(ku));
+        assert!(check_end_entity(&enc, Profile::DocumentSigning, None, 0).is_err());
+        let mut ku = KeyUsage::new();
+        ku.critical().non_repudiation();
+        let nr = ee_with(None, Some(ku));
+        assert!(check_end_entity(&nr, Profile::DocumentSigning, None, 0).is_ok());
+    }
+
+    #[test]
+    fn required_eku_and_key_usage() {
+        let tls = ee_with(Some(&[EKU_SERVER_AUTH]), None);
+        assert!(check_end_entity(&tls, Profile::Any, Some(EKU_SERVER_AUTH), 0).is_ok());
+        assert!(check_end_entity(&tls, Profile::Any, Some(EKU_CLIENT_AUTH), 0).is_err());
+        let any = ee_with(Some(&[oid::ANY_EKU]), None);
+        assert!(check_end_entity(&any, Profile::Any, Some(EKU_CLIENT_AUTH), 0).is_ok());
+        let mut ku = KeyUsage::new();
+        ku.critical().non_repudiation();
+        let nr = ee_with(None, Some(ku));
+        assert!(check_end_entity(&nr, Profile::Any, None, key_usage::DIGITAL_SIGNATURE).is_err());
+    }
+}

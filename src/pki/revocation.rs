@@ -541,9 +541,15 @@ impl Context<'_, '_> {
         let key = self
             .signer_key(signer)
             .ok_or_else(|| format!("the key of '{}' is unusable", signer.display_subject()))?;
-        self.policy
-            .verify(tbs, algorithm, signature, &key)
-            .map_err(|e| e.to_string())
+        // The memo is keyed by the signer's SPKI, which fixes the key unless DSA parameters
+        // were inherited.
+        let verdict = if signer.public_key().is_some() {
+            self.policy
+                .verify_memo(tbs, algorithm, signature, &key, signer.spki())
+        } else {
+            self.policy.verify(tbs, algorithm, signature, &key)
+        };
+        verdict.map_err(|e| e.to_string())
     }
 
     /// The public key of `signer`; a DSA key that inherits its parameters (RFC 3279 §2.3.2)

@@ -267,16 +267,8 @@ pub fn check_path(
         let desc = describe(cert, &role_label(idx, len));
         let self_issued = cert.is_self_issued();
 
-        // (a)(1) signature.
-        if cert.signature_algorithm() != cert.tbs_signature_algorithm() {
-            return Err(Failure::failed(
-                SubIndication::FormatFailure,
-                format!(
-                    "{desc}: its signatureAlgorithm differs from the signature field inside \
-                     tbsCertificate (RFC 5280 §4.1.1.2)"
-                ),
-            ));
-        }
+        // (a)(1) signature (the outer and inner algorithm identifiers are byte-identical, as
+        // `Certificate::from_der` guarantees).
         let key = working_key
             .clone()
             .or_else(|| effective_key(working_issuer, None));
