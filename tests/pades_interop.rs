@@ -66,7 +66,12 @@ fn kyso_sign(env: &Env, input: &Path, out: &Path, who: &str, extra: &[&str]) {
         .arg(env.pki(cert))
         .arg("--chain")
         .arg(env.pki("issuing-ca.pem"))
-        .args(["--visible", "none", "--reason", "Phê duyệt quyết định"])
+        .args(["--reason", "Phê duyệt quyết định"])
+        .args(if extra.contains(&"--visible") {
+            &[][..]
+        } else {
+            &["--visible", "none"][..]
+        })
         .args(extra));
     assert!(o.status.success(), "kyso sign {who}: {}", text(&o));
 }
@@ -255,18 +260,31 @@ fn kyso_signatures_satisfy_every_oracle() {
         return;
     };
     let nss = nss_db(&env);
-    let keys: [(&str, &[&str]); 3] = [
-        ("person", &[]),
-        ("person", &["--rsa-padding", "pss"]),
-        ("agency-ec", &[]),
+    // (signer, options of the first signature, options of the second): RSA PKCS#1 v1.5,
+    // RSA-PSS and ECDSA, invisible, and visible (automatic block on the last page with a QR
+    // code, then an explicit block on page 1 — a page the first signature did not touch).
+    let keys: [(&str, &[&str], &[&str]); 4] = [
+        ("person", &[], &[]),
+        ("person", &["--rsa-padding", "pss"], &[]),
+        ("agency-ec", &[], &[]),
+        (
+            "person",
+            &[
+                "--visible",
+                "auto",
+                "--qr-url",
+                "https://kyso.example/v/ABCDEF",
+            ],
+            &["--visible", "1,50,50,250,90"],
+        ),
     ];
     for (i, input) in inputs.iter().enumerate() {
-        for (j, (who, extra)) in keys.iter().enumerate() {
+        for (j, (who, first, second)) in keys.iter().enumerate() {
             let one = env.path(&format!("one-{i}-{j}.pdf"));
-            kyso_sign(&env, input, &one, who, extra);
+            kyso_sign(&env, input, &one, who, first);
             check_with_oracles(&env, &nss, &one, 1);
             let two = env.path(&format!("two-{i}-{j}.pdf"));
-            kyso_sign(&env, &one, &two, "agency", &[]);
+            kyso_sign(&env, &one, &two, "agency", second);
             check_with_oracles(&env, &nss, &two, 2);
         }
     }

@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use clap::{Args, ValueEnum};
 use openssl::pkey::{Id, PKey};
@@ -10,17 +11,19 @@ use time::OffsetDateTime;
 
 use super::{EXIT_UNREADABLE, EXIT_VALID};
 use crate::cms::{PKeySigner, SignatureAlgorithm};
-use crate::pades::{self, Certification, Placement, SignOptions};
+use crate::pades::appearance::{Placement, SignatureAppearance};
+use crate::pades::{self, Certification, SignOptions};
 use crate::pdf::{Document, FileSource};
-use crate::pki::source;
+use crate::pki::{source, Certificate};
 
 /// Largest key or certificate file read: far above any PEM chain, small enough to refuse a
 /// wrong path pointing at a large file.
 const MAX_CREDENTIAL_BYTES: u64 = 1 << 20;
 
-/// Until the appearance module lands, only invisible signatures are made.
-const NOT_AVAILABLE: &str = "khối chữ ký hiển thị chưa có trong bản này / the visible signature \
-    block is not available yet in this build: use --visible none";
+/// id-at-commonName (RFC 5280 appendix A): the signer's name in the visible block.
+const OID_COMMON_NAME: &str = "2.5.4.3";
+/// id-at-organizationName: the agency in the visible block.
+const OID_ORGANIZATION: &str = "2.5.4.10";
 
 #[derive(Args, Debug)]
 pub struct SignArgs {
@@ -102,35 +105,6 @@ fn certificates(path: &Path) -> Result<Vec<Vec<u8>>, String> {
     Ok(certs.iter().map(|c| c.der().to_vec()).collect())
 }
 
-fn placement(spec: &str, pages: usize) -> Result<Option<Placement>, String> {
-    match spec {
-        "none" => Ok(None),
-        "auto" => Err(NOT_AVAILABLE.into()),
-        other => {
-            let parts: Vec<f64> = other
-                .split(',')
-                .map(|p| p.trim().parse::<f64>())
-                .collect::<Result<_, _>>()
-                .map_err(|_| format!("--visible {other}: expected auto, none or PAGE,X,Y,W,H"))?;
-            let [page, x, y, w, h] = parts[..] else {
-                return Err(format!("--visible {other}: expected PAGE,X,Y,W,H"));
-            };
-            if page < 1.0 || page.fract() != 0.0 || page as usize > pages {
-                return Err(format!(
-                    "--visible: no page {page} (the document has {pages})"
-                ));
-            }
-            if !(w > 0.0 && h > 0.0 && x.is_finite() && y.is_finite()) {
-                return Err("--visible: width and height must be positive".into());
-            }
-            Ok(Some(Placement {
-                page: page as usize - 1,
-                rect: [x, y, x + w, y + h],
-            }))
-        }
-    }
-}
-
 fn sign(args: &SignArgs) -> Result<String, String> {
     let key_pem = read_small(&args.key)?;
     let key = PKey::private_key_from_pem(&key_pem).map_err(|e| {
@@ -154,23 +128,38 @@ fn sign(args: &SignArgs) -> Result<String, String> {
     for p in &args.chain {
         chain.extend(certificates(p)?);
     }
-    if args.qr_url.is_some() && args.visible == "none" {
+    let placement = Placement::from_str(&args.visible).map_err(|e| format!("--visible: {e}"))?;
+    if args.qr_url.is_some() && placement == Placement::None {
         return Err("--qr-url needs a visible signature block".into());
     }
 
     let file = File::open(&args.input).map_err(|e| format!("{}: {e}", args.input.display()))?;
     let src = FileSource::new(file).map_err(|e| format!("{}: {e}", args.input.display()))?;
     let doc = Document::open(src).map_err(|e| format!("{}: {e}", args.input.display()))?;
-    let pages = doc
-        .pages()
-        .map_err(|e| format!("{}: {e}", args.input.display()))?
-        .len();
-    let placement = placement(&args.visible, pages)?;
-    if placement.is_some() {
-        return Err(NOT_AVAILABLE.into());
-    }
+    let now = OffsetDateTime::now_utc();
+    let appearance = if placement == Placement::None {
+        None
+    } else {
+        let parsed =
+            Certificate::from_der(&cert).map_err(|e| format!("{}: {e}", args.cert.display()))?;
+        let first = |oid: &str| {
+            parsed
+                .subject()
+                .attribute_texts(oid)
+                .next()
+                .map(str::to_string)
+        };
+        let mut a = SignatureAppearance::new(
+            &first(OID_COMMON_NAME).unwrap_or_else(|| parsed.display_subject()),
+            now,
+        );
+        a.agency = first(OID_ORGANIZATION);
+        a.qr_url = args.qr_url.clone();
+        a.placement = placement;
+        Some(a)
+    };
     let options = SignOptions {
-        claimed_time: OffsetDateTime::now_utc(),
+        claimed_time: now,
         reason: args.reason.clone(),
         location: args.location.clone(),
         certify: match args.certify {
@@ -179,9 +168,9 @@ fn sign(args: &SignArgs) -> Result<String, String> {
             None => None,
         },
         field_name: None,
-        placement,
+        appearance,
     };
-    let signed = pades::sign(&doc, &signer, &cert, &chain, &options, None)
+    let signed = pades::sign(&doc, &signer, &cert, &chain, &options)
         .map_err(|e| format!("{}: {e}", args.input.display()))?;
     write_output(&args.input, &args.out, &signed.update.bytes)?;
     Ok(signed.field_name)

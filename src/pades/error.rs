@@ -14,6 +14,10 @@ pub enum PadesError {
     /// The CMS signature could not be built.
     #[error("CMS: {0}")]
     Cms(#[from] CmsError),
+    /// The visible signature block cannot be drawn (no font with Vietnamese glyphs, a bad
+    /// picture, a block too small).
+    #[error("visible signature block: {0}")]
+    Appearance(#[from] super::appearance::AppearanceError),
     /// Reading the document's bytes failed.
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),

@@ -1,9 +1,12 @@
 //! PAdES (ETSI EN 319 142-1) signing and verification of PDF documents: `pdf` gives the
-//! incremental update and the byte ranges, `cms` the SignedData, `pki` the chain verdict.
+//! incremental update and the byte ranges, `cms` the SignedData, `pki` the chain verdict;
+//! `appearance` draws the visible signature block.
 
+pub mod appearance;
 mod changes;
 mod error;
 mod fields;
+pub mod fonts;
 mod report;
 mod sign;
 mod verify;
@@ -12,7 +15,6 @@ pub use changes::{analyse_changes, ChangeAnalysis, Changes};
 pub use error::PadesError;
 pub use report::{Coverage, DocumentReport, SignatureReport, SignerSummary};
 pub use sign::{
-    pdf_date, sign, Certification, Draw, Placement, SignOptions, SignedUpdate, CONTENTS_MARGIN,
-    HASH_CHUNK,
+    pdf_date, sign, Certification, SignOptions, SignedUpdate, CONTENTS_MARGIN, HASH_CHUNK,
 };
 pub use verify::{verify, VerifyOptions};

@@ -6,11 +6,12 @@
 use sha2::{Digest, Sha256};
 use time::{OffsetDateTime, UtcOffset};
 
+use super::appearance::SignatureAppearance;
 use super::error::PadesError;
 use super::fields;
 use crate::cms::{sign_detached, RawSigner};
 use crate::pdf::{
-    ByteSource, Dict, Document, IncrementalUpdate, IncrementalWriter, ObjRef, Object, PdfString,
+    ByteSource, Dict, Document, IncrementalUpdate, IncrementalWriter, Object, PdfString,
     SignatureField,
 };
 
@@ -49,19 +50,6 @@ impl Certification {
     }
 }
 
-/// Where the widget goes when the signature is drawn.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Placement {
-    /// Zero-based page index.
-    pub page: usize,
-    /// `[x1 y1 x2 y2]` in default user space.
-    pub rect: [f64; 4],
-}
-
-/// Adds the appearance objects of a visible signature and returns its form XObject.
-pub type Draw<'f, 'd, S> =
-    &'f mut dyn FnMut(&mut IncrementalWriter<'d, S>, &Placement) -> Result<ObjRef, PadesError>;
-
 /// What to sign and how.
 #[derive(Debug, Clone)]
 pub struct SignOptions {
@@ -75,8 +63,9 @@ pub struct SignOptions {
     pub certify: Option<Certification>,
     /// The field name; default the first free `SigN`.
     pub field_name: Option<String>,
-    /// Where the widget goes; `None` for an invisible signature (zero rectangle, first page).
-    pub placement: Option<Placement>,
+    /// The visible block; `None` (or [`Placement::None`](super::appearance::Placement)) for an
+    /// invisible signature (zero rectangle on the first page).
+    pub appearance: Option<SignatureAppearance>,
 }
 
 /// The signed update: append [`update`](Self::update)`.bytes` to the unchanged original.
@@ -143,14 +132,13 @@ fn hash_signed_bytes<S: ByteSource>(
 }
 
 /// Signs `doc` with `signer` (whose certificate is `certificate`, DER; `chain` the other
-/// certificates to embed). `draw`, when given with a placement, adds the appearance.
-pub fn sign<'d, S: ByteSource>(
-    doc: &'d Document<S>,
+/// certificates to embed).
+pub fn sign<S: ByteSource>(
+    doc: &Document<S>,
     signer: &dyn RawSigner,
     certificate: &[u8],
     chain: &[Vec<u8>],
     options: &SignOptions,
-    draw: Option<Draw<'_, 'd, S>>,
 ) -> Result<SignedUpdate, PadesError> {
     let existing = fields::fields_in(doc, doc.last_revision())?;
     if options.certify.is_some()
@@ -205,10 +193,13 @@ pub fn sign<'d, S: ByteSource>(
     let certs_len: usize = certificate.len() + chain.iter().map(Vec::len).sum::<usize>();
     let value = w.add_signature_dictionary(sig, certs_len + CONTENTS_MARGIN)?;
 
-    let (page, rect, appearance) = match (options.placement, draw) {
-        (Some(p), Some(draw)) => (p.page, p.rect, Some(draw(&mut w, &p)?)),
-        (Some(p), None) => (p.page, [0.0; 4], None),
-        (None, _) => (0, [0.0; 4], None),
+    let placed = match &options.appearance {
+        Some(a) => a.add_to(doc, &mut w)?,
+        None => None,
+    };
+    let (page, rect, appearance) = match placed {
+        Some(p) => (p.page, p.rect, Some(p.appearance)),
+        None => (0, [0.0; 4], None),
     };
     w.add_signature_field(&SignatureField {
         name: &field_name,

@@ -55,9 +55,12 @@
 mod byte_range;
 mod diagnostic;
 mod document;
+pub mod embed_error;
 mod error;
 mod fields;
 mod filter;
+pub mod font;
+pub mod image;
 pub mod limits;
 mod object;
 mod parse;
