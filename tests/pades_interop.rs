@@ -291,16 +291,37 @@ fn kyso_signatures_satisfy_every_oracle() {
 }
 
 fn pyhanko_sign(env: &Env, input: &Path, out: &Path, field: &str, who: &str, certify: bool) {
+    pyhanko_sign_with(env, input, out, field, who, certify, &[]);
+}
+
+/// `pyhanko sign addsig`; `style` adds options before `pemder` (a QR stamp style).
+fn pyhanko_sign_with(
+    env: &Env,
+    input: &Path,
+    out: &Path,
+    field: &str,
+    who: &str,
+    certify: bool,
+    style: &[&str],
+) {
     let (key, cert) = if who == "agency" {
         ("agency-signer.key.pem", "agency-signer.pem")
     } else {
         ("person-signer.key.pem", "person-signer.pem")
     };
+    let config = env.path("pyhanko.yml");
+    std::fs::write(
+        &config,
+        "stamp-styles:\n  qr:\n    type: qr\n    stamp-text: \"Ký bởi %(signer)s\"\n",
+    )
+    .expect("pyhanko config");
     let mut cmd = Command::new("pyhanko");
+    cmd.arg("--config").arg(&config);
     cmd.args(["sign", "addsig", "--field", field, "--use-pades"]);
     if certify {
         cmd.arg("--certify");
     }
+    cmd.args(style);
     cmd.arg("pemder")
         .arg("--key")
         .arg(env.pki(key))
@@ -354,7 +375,32 @@ fn pyhanko_signatures_verify_with_kyso() {
         "person",
         false,
     );
-    for (f, n) in [(&plain, 1), (&two, 2), (&certified, 1), (&cert_two, 2)] {
+    let qr = env.path("py-qr.pdf");
+    pyhanko_sign_with(
+        &env,
+        &sample,
+        &qr,
+        "1/50,50,300,150/Sig1",
+        "person",
+        false,
+        &[
+            "--style-name",
+            "qr",
+            "--stamp-url",
+            "https://kyso.example/v/ABCDEF",
+        ],
+    );
+    // kyso's own signature on top of pyHanko's.
+    let mixed = env.path("py-then-kyso.pdf");
+    kyso_sign(&env, &qr, &mixed, "agency", &[]);
+    for (f, n) in [
+        (&plain, 1),
+        (&two, 2),
+        (&certified, 1),
+        (&cert_two, 2),
+        (&qr, 1),
+        (&mixed, 2),
+    ] {
         let (code, report) = kyso_verify(&env, f);
         assert_eq!(code, 0, "{}: {report:#}", f.display());
         assert_eq!(report["indication"], "TOTAL_PASSED");
@@ -627,4 +673,42 @@ fn published_attack_files_never_pass() {
     }
     assert_eq!(manipulated, 11, "every manipulated file was checked");
     assert_eq!(originals, 7, "every signed original was checked");
+}
+
+#[test]
+fn unreadable_inputs_exit_2_with_a_clear_message() {
+    if !common::have_tool("qpdf") {
+        return;
+    }
+    let Some(samples) = common::samples_dir() else {
+        return;
+    };
+    let env = Env::new();
+    let sample = samples.join("quyet-dinh-123-QD-UBND.pdf");
+    let encrypted = env.path("encrypted.pdf");
+    let o = run(Command::new("qpdf")
+        .args(["--encrypt", "user", "owner", "256", "--"])
+        .arg(&sample)
+        .arg(&encrypted));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let bytes = std::fs::read(&sample).expect("read");
+    let truncated = write(&env, "truncated.pdf", &bytes[..bytes.len() / 2]);
+    let garbage = write(&env, "garbage.pdf", b"%PDF-1.7\n\x00\xff garbage \n%%EOF\n");
+    for (f, needle) in [
+        (&encrypted, "not supported"),
+        (&truncated, "not a readable PDF"),
+        (&garbage, "not a readable PDF"),
+    ] {
+        let o = run(Command::new(KYSO)
+            .arg("verify")
+            .arg(f)
+            .arg("--trust")
+            .arg(env.pki("root-ca.pem")));
+        assert_eq!(o.status.code(), Some(2), "{}: {}", f.display(), text(&o));
+        assert!(text(&o).contains(needle), "{}: {}", f.display(), text(&o));
+    }
+    // A readable PDF without signatures is evaluated: not valid, exit 1.
+    let (code, report) = kyso_verify(&env, &sample);
+    assert_eq!(code, 1);
+    assert_eq!(report["indication"], "INDETERMINATE");
 }
