@@ -449,6 +449,13 @@ fn judge_redefined<S: ByteSource>(
         };
         for key in changed_keys(od, nd) {
             match key.as_str() {
+                "V" if od.get_name("FT") == Some(b"Sig")
+                    && od.get("V").is_some_and(|v| !matches!(v, Object::Null)) =>
+                {
+                    out.push(other(format!(
+                        "signature field {r}: its signature value (/V) was replaced or removed"
+                    )));
+                }
                 "V" => {
                     let level = match nd.get_ref("V") {
                         Some(v)

@@ -140,6 +140,13 @@ pub fn sign<S: ByteSource>(
     chain: &[Vec<u8>],
     options: &SignOptions,
 ) -> Result<SignedUpdate, PadesError> {
+    if let Some((_, 1)) = super::changes::docmdp_permission(doc)? {
+        return Err(PadesError::Refused(
+            "tài liệu đã chứng nhận không cho phép thay đổi / the document is certified with \
+             DocMDP P=1: no further signature is allowed (ISO 32000-1 §12.8.2.2)"
+                .into(),
+        ));
+    }
     let existing = fields::fields_in(doc, doc.last_revision())?;
     if options.certify.is_some()
         && existing

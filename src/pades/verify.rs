@@ -16,6 +16,8 @@ use crate::cms::{
     EssStatus, Problem, SignedData,
 };
 use crate::pdf::{check_byte_range, ByteSource, Dict, Document, ObjRef, Object};
+use crate::pki::crl::Crl;
+use crate::pki::ocsp::OcspResponse;
 use crate::pki::profile::Profile;
 use crate::pki::report::PathCert;
 use crate::pki::{
@@ -158,17 +160,44 @@ pub fn verify<S: ByteSource>(
     if doc.needs_repair() && warnings.is_empty() {
         warnings.push("cấu trúc tệp hỏng / broken file structure (diagnostics truncated)".into());
     }
-    let fields = match signature_fields(doc, last) {
-        Ok(f) => f,
+    // Fields of every revision: a signature whose field a later revision removed is still
+    // verified (and the removal judged by the change analysis of the signatures before it).
+    let mut fields: Vec<FieldInfo> = Vec::new();
+    for rev in (0..=last).rev() {
+        match signature_fields(doc, rev) {
+            Ok(found) => {
+                for f in found {
+                    let known = fields.iter().any(|g| match (g.value_ref, f.value_ref) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => g.name == f.name && g.has_value == f.has_value,
+                    });
+                    if !known {
+                        fields.push(f);
+                    }
+                }
+            }
+            Err(e) => warnings.push(format!("the form of revision {rev} cannot be read: {e}")),
+        }
+    }
+    let dss = match dss_data(doc) {
+        Ok(d) => d,
         Err(e) => {
-            warnings.push(format!("the form cannot be read: {e}"));
-            Vec::new()
+            warnings.push(format!("the validation data (/DSS) cannot be read: {e}"));
+            DssData::default()
         }
     };
+    let mut revocation = options.revocation.clone();
+    revocation.crls.extend(dss.crls);
+    revocation.ocsp.extend(dss.ocsp);
+    let options = &VerifyOptions {
+        revocation: &revocation,
+        ..options.clone()
+    };
+    let extra_certs = dss.certs;
     let docmdp = docmdp_permission(doc).unwrap_or(None);
     let mut signatures = Vec::new();
     for field in fields.iter().filter(|f| f.has_value) {
-        signatures.push(verify_field(doc, field, docmdp, options));
+        signatures.push(verify_field(doc, field, docmdp, &extra_certs, options));
     }
     let indication = if signatures.is_empty() {
         warnings.push("tài liệu không có chữ ký / the document has no signature".into());
@@ -190,6 +219,7 @@ fn verify_field<S: ByteSource>(
     doc: &Document<S>,
     field: &FieldInfo,
     docmdp: Option<(ObjRef, i64)>,
+    extra_certs: &[Vec<u8>],
     options: &VerifyOptions<'_>,
 ) -> SignatureReport {
     let mut report = SignatureReport {
@@ -212,7 +242,15 @@ fn verify_field<S: ByteSource>(
         path: Vec::new(),
     };
     let mut findings: Vec<Finding> = Vec::new();
-    check_field(doc, field, docmdp, options, &mut report, &mut findings);
+    check_field(
+        doc,
+        field,
+        docmdp,
+        extra_certs,
+        options,
+        &mut report,
+        &mut findings,
+    );
     if doc.needs_repair() {
         findings.push(failed(
             SubIndication::FormatFailure,
@@ -247,6 +285,7 @@ fn check_field<S: ByteSource>(
     doc: &Document<S>,
     field: &FieldInfo,
     docmdp: Option<(ObjRef, i64)>,
+    extra_certs: &[Vec<u8>],
     options: &VerifyOptions<'_>,
     report: &mut SignatureReport,
     findings: &mut Vec<Finding>,
@@ -368,7 +407,15 @@ fn check_field<S: ByteSource>(
                 return;
             }
         }
-        check_cms(doc, &ranges, &contents, options, report, findings);
+        check_cms(
+            doc,
+            &ranges,
+            &contents,
+            extra_certs,
+            options,
+            report,
+            findings,
+        );
     }
 
     // Changes after the covered revision.
@@ -396,6 +443,7 @@ fn check_cms<S: ByteSource>(
     doc: &Document<S>,
     ranges: &[(u64, u64); 2],
     contents: &[u8],
+    extra_certs: &[Vec<u8>],
     options: &VerifyOptions<'_>,
     report: &mut SignatureReport,
     findings: &mut Vec<Finding>,
@@ -496,7 +544,17 @@ fn check_cms<S: ByteSource>(
         }
     }
     report.validation_time = rfc3339(time);
-    chain(cert_der, &cms.certificates, time, options, report, findings);
+    let mut certs = cms.certificates.clone();
+    certs.extend(extra_certs.iter().cloned());
+    let mut revocation = options.revocation.clone();
+    revocation
+        .crls
+        .extend(cms.crls.iter().filter_map(|c| Crl::from_der(c).ok()));
+    let options = &VerifyOptions {
+        revocation: &revocation,
+        ..options.clone()
+    };
+    chain(cert_der, &certs, time, options, report, findings);
 }
 
 fn tsa_chain_ok(
@@ -668,6 +726,55 @@ fn check_document_timestamp<S: ByteSource>(
             format!("the document timestamp cannot be verified: {e}"),
         )),
     }
+}
+
+/// Validation data of the document's `/DSS` (ETSI EN 319 142-1 §5.4.2).
+#[derive(Default)]
+struct DssData {
+    certs: Vec<Vec<u8>>,
+    crls: Vec<Crl>,
+    ocsp: Vec<OcspResponse>,
+}
+
+/// Most streams read from each `/DSS` array: validation data for a few signatures holds tens.
+const MAX_DSS_STREAMS: usize = 1_000;
+
+fn dss_data<S: ByteSource>(doc: &Document<S>) -> Result<DssData, PadesError> {
+    let mut out = DssData::default();
+    let last = doc.last_revision();
+    let (_, catalog) = doc.catalog_in(last)?;
+    let Some(dss) = catalog.get("DSS") else {
+        return Ok(out);
+    };
+    let dss = doc.dict_in(last, dss, "/DSS")?;
+    let streams = |key: &str| -> Result<Vec<Vec<u8>>, PadesError> {
+        let Some(arr) = dss.get(key) else {
+            return Ok(Vec::new());
+        };
+        let arr = doc.resolve_in(last, arr)?;
+        let mut v = Vec::new();
+        for item in arr
+            .as_array()
+            .unwrap_or_default()
+            .iter()
+            .take(MAX_DSS_STREAMS)
+        {
+            if let Object::Stream(s) = doc.resolve_in(last, item)? {
+                v.push(doc.stream_data(&s)?);
+            }
+        }
+        Ok(v)
+    };
+    out.certs = streams("Certs")?;
+    out.crls = streams("CRLs")?
+        .iter()
+        .filter_map(|d| Crl::from_der(d).ok())
+        .collect();
+    out.ocsp = streams("OCSPs")?
+        .iter()
+        .filter_map(|d| OcspResponse::from_der(d).ok())
+        .collect();
+    Ok(out)
 }
 
 /// The token without the zero bytes that fill the rest of the `/Contents` placeholder.
