@@ -240,3 +240,23 @@ pub fn sign<S: ByteSource>(
         digest,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn pdf_date_is_in_vietnam_time() {
+        assert_eq!(
+            pdf_date(datetime!(2026-01-31 20:30:05 UTC)),
+            "D:20260201033005+07'00'"
+        );
+    }
+
+    #[test]
+    fn docmdp_p_values() {
+        assert_eq!(Certification::NoChanges.p(), 1);
+        assert_eq!(Certification::FormFilling.p(), 2);
+    }
+}

@@ -782,3 +782,30 @@ fn trim_padding(contents: &[u8]) -> &[u8] {
     let end = crate::pki::source::der_length(contents).unwrap_or(contents.len());
     contents.get(..end).unwrap_or(contents)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claimed_time_reads_pdf_dates() {
+        assert_eq!(
+            claimed(b"D:20260201033005+07'00'"),
+            "2026-02-01T03:30:05+07:00"
+        );
+        assert_eq!(claimed(b"D:20260201033005Z"), "2026-02-01T03:30:05Z");
+        assert_eq!(
+            claimed(b"D:20260201033005-05'30"),
+            "2026-02-01T03:30:05-05:30"
+        );
+        // Not a complete date: reported as written.
+        assert_eq!(claimed(b"D:2026"), "D:2026");
+        assert_eq!(claimed(b"D:20261301000000Z"), "D:20261301000000Z");
+    }
+
+    #[test]
+    fn padding_after_the_token_is_ignored() {
+        let token = [0x30, 0x03, 0x02, 0x01, 0x05, 0, 0, 0];
+        assert_eq!(trim_padding(&token), &token[..5]);
+    }
+}
