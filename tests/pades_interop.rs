@@ -712,3 +712,81 @@ fn unreadable_inputs_exit_2_with_a_clear_message() {
     assert_eq!(code, 1);
     assert_eq!(report["indication"], "INDETERMINATE");
 }
+
+#[test]
+fn document_timestamp_after_a_signature_is_ltv_only() {
+    use kyso::cms::{respond, timestamp_request, token_from_response, DigestAlgorithm};
+    use kyso::cms::{PKeySigner, SignatureAlgorithm, TimestampAuthority};
+
+    let Some(samples) = common::samples_dir() else {
+        return;
+    };
+    let env = Env::new();
+    let signed_path = env.path("signed.pdf");
+    kyso_sign(
+        &env,
+        &samples.join("quyet-dinh-123-QD-UBND.pdf"),
+        &signed_path,
+        "person",
+        &[],
+    );
+    let signed = std::fs::read(&signed_path).expect("read");
+    let der = |name: &str| -> Vec<Vec<u8>> {
+        kyso::pki::source::load_certificates(&std::fs::read(env.pki(name)).expect("read"))
+            .expect("certs")
+            .iter()
+            .map(|c| c.der().to_vec())
+            .collect()
+    };
+    let tsa_cert = der("tsa.pem").remove(0);
+    let chain = der("issuing-ca.pem");
+    let key = openssl::pkey::PKey::private_key_from_pem(
+        &std::fs::read(env.pki("tsa.key.pem")).expect("read"),
+    )
+    .expect("key");
+    let tsa_signer = PKeySigner::new(key, SignatureAlgorithm::RsaPkcs1Sha256).expect("signer");
+    let authority = TimestampAuthority {
+        certificate: &tsa_cert,
+        chain: &chain,
+        policy: "1.3.6.1.4.1.99999.1",
+        accuracy_seconds: Some(1),
+    };
+    let doc = Document::open(signed.as_slice()).expect("open");
+    let stamped = kyso::pades::add_document_timestamp(&doc, &mut |digest| {
+        let request = timestamp_request(DigestAlgorithm::Sha256, digest, None, true)?;
+        let response = respond(
+            &request,
+            &authority,
+            &tsa_signer,
+            &[1, 2, 3],
+            time::OffsetDateTime::now_utc(),
+        )?;
+        Ok(token_from_response(&response)?)
+    })
+    .expect("document timestamp");
+    let f = write(
+        &env,
+        "stamped.pdf",
+        &[&signed[..], &stamped.update.bytes].concat(),
+    );
+    let (code, report) = kyso_verify(&env, &f);
+    assert_eq!(code, 0, "{report:#}");
+    let sigs = report["signatures"].as_array().expect("signatures");
+    assert_eq!(sigs.len(), 2, "{report:#}");
+    let sig = sigs.iter().find(|s| s["kind"] == "signature").expect("sig");
+    let ts = sigs
+        .iter()
+        .find(|s| s["kind"] == "document_timestamp")
+        .expect("document timestamp");
+    assert_eq!(sig["changes_after"], "LTV_ONLY", "{report:#}");
+    assert_eq!(ts["indication"], "TOTAL_PASSED", "{report:#}");
+    assert_eq!(ts["coverage"], "ENTIRE_FILE");
+
+    // A byte flipped inside the timestamped revision breaks the timestamp's imprint.
+    let mut broken = std::fs::read(&f).expect("read");
+    let at = signed.len() + 10;
+    broken[at] = if broken[at] == b' ' { b'\n' } else { b' ' };
+    let g = write(&env, "stamped-broken.pdf", &broken);
+    let (code, report) = kyso_verify(&env, &g);
+    assert_eq!(code, 1, "{report:#}");
+}

@@ -15,6 +15,7 @@ pub use changes::{analyse_changes, ChangeAnalysis, Changes};
 pub use error::PadesError;
 pub use report::{Coverage, DocumentReport, SignatureReport, SignerSummary};
 pub use sign::{
-    pdf_date, sign, Certification, SignOptions, SignedUpdate, CONTENTS_MARGIN, HASH_CHUNK,
+    add_document_timestamp, pdf_date, sign, Certification, SignOptions, SignedUpdate,
+    CONTENTS_MARGIN, HASH_CHUNK,
 };
 pub use verify::{verify, VerifyOptions};

@@ -241,6 +241,47 @@ pub fn sign<S: ByteSource>(
     })
 }
 
+/// Room in `/Contents` for a document timestamp token: the TSA's signature, TSTInfo and the
+/// TSA certificate with its chain (typically 3–6 KB).
+pub const TIMESTAMP_CAPACITY: usize = 16 * 1024;
+
+/// Adds a document timestamp (ETSI EN 319 142-1 §5.4.3, `/SubFilter /ETSI.RFC3161`): a new
+/// revision whose signature dictionary holds an RFC 3161 token over the SHA-256 of the covered
+/// bytes. `timestamp` gets that digest and returns the token (from a TSA over HTTP, or the
+/// in-process authority of `cms`). Verifiers count it as validation data (LTV_ONLY).
+pub fn add_document_timestamp<S: ByteSource>(
+    doc: &Document<S>,
+    timestamp: &mut dyn FnMut(&[u8; 32]) -> Result<Vec<u8>, PadesError>,
+) -> Result<SignedUpdate, PadesError> {
+    let existing = fields::fields_in(doc, doc.last_revision())?;
+    let field_name = (1..=MAX_FIELD_NUMBER)
+        .map(|i| format!("DocTimeStamp{i}"))
+        .find(|n| !existing.iter().any(|f| &f.name == n))
+        .ok_or_else(|| PadesError::Refused("no free field name".into()))?;
+    let mut w = IncrementalWriter::new(doc)?;
+    let mut sig = Dict::new();
+    sig.set("Type", Object::name("DocTimeStamp"));
+    sig.set("Filter", Object::name("Adobe.PPKLite"));
+    sig.set("SubFilter", Object::name("ETSI.RFC3161"));
+    let value = w.add_signature_dictionary(sig, TIMESTAMP_CAPACITY)?;
+    w.add_signature_field(&SignatureField {
+        name: &field_name,
+        page: 0,
+        rect: [0.0; 4],
+        appearance: None,
+        value: Some(value),
+    })?;
+    let mut update = w.finish()?;
+    let digest = hash_signed_bytes(doc, &update)?;
+    let token = timestamp(&digest)?;
+    update.embed_signature(&token)?;
+    Ok(SignedUpdate {
+        update,
+        field_name,
+        digest,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
