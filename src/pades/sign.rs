@@ -251,7 +251,7 @@ pub const TIMESTAMP_CAPACITY: usize = 16 * 1024;
 /// in-process authority of `cms`). Verifiers count it as validation data (LTV_ONLY).
 pub fn add_document_timestamp<S: ByteSource>(
     doc: &Document<S>,
-    timestamp: &mut dyn FnMut(&[u8; 32]) -> Result<Vec<u8>, PadesError>,
+    timestamp: impl FnOnce(&[u8; 32]) -> Result<Vec<u8>, PadesError>,
 ) -> Result<SignedUpdate, PadesError> {
     let existing = fields::fields_in(doc, doc.last_revision())?;
     let field_name = (1..=MAX_FIELD_NUMBER)
