@@ -752,7 +752,7 @@ fn document_timestamp_after_a_signature_is_ltv_only() {
         accuracy_seconds: Some(1),
     };
     let doc = Document::open(signed.as_slice()).expect("open");
-    let stamped = kyso::pades::add_document_timestamp(&doc, &mut |digest| {
+    let stamped = kyso::pades::add_document_timestamp(&doc, |digest: &[u8; 32]| {
         let request = timestamp_request(DigestAlgorithm::Sha256, digest, None, true)?;
         let response = respond(
             &request,
