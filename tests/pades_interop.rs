@@ -790,3 +790,63 @@ fn document_timestamp_after_a_signature_is_ltv_only() {
     let (code, report) = kyso_verify(&env, &g);
     assert_eq!(code, 1, "{report:#}");
 }
+
+/// `kyso verify` with `--revocation` and the demo CRLs: a revoked signer fails, unknown status
+/// is TRY_LATER under `require`, and the CRLs make the same file pass.
+#[test]
+fn revocation_policy_applies_to_signatures() {
+    let Some(samples) = common::samples_dir() else {
+        return;
+    };
+    let env = Env::new();
+    let sample = samples.join("quyet-dinh-123-QD-UBND.pdf");
+    let good = env.path("good.pdf");
+    kyso_sign(&env, &sample, &good, "agency", &[]);
+    let revoked = env.path("revoked.pdf");
+    let o = run(Command::new(KYSO)
+        .arg("sign")
+        .arg(&sample)
+        .arg("-o")
+        .arg(&revoked)
+        .arg("--key")
+        .arg(env.pki("revoked-signer.key.pem"))
+        .arg("--cert")
+        .arg(env.pki("revoked-signer.pem"))
+        .arg("--chain")
+        .arg(env.pki("issuing-ca.pem"))
+        .args(["--visible", "none"]));
+    assert!(o.status.success(), "{}", text(&o));
+    let verify = |file: &Path, extra: &[&str], crls: bool| -> (i32, serde_json::Value) {
+        let mut cmd = Command::new(KYSO);
+        cmd.arg("verify")
+            .arg(file)
+            .arg("--trust")
+            .arg(env.pki("root-ca.pem"))
+            .arg("--json")
+            .args(extra);
+        if crls {
+            cmd.arg("--crl")
+                .arg(env.pki("issuing-ca.crl.pem"))
+                .arg("--crl")
+                .arg(env.pki("root-ca.crl.pem"));
+        }
+        let o = run(&mut cmd);
+        (
+            o.status.code().unwrap_or(-1),
+            serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null),
+        )
+    };
+    let (code, r) = verify(&good, &["--revocation", "require"], false);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["signatures"][0]["sub_indication"], "TRY_LATER", "{r:#}");
+    let (code, r) = verify(&good, &["--revocation", "require"], true);
+    assert_eq!(code, 0, "{r:#}");
+    let (code, r) = verify(&revoked, &[], true);
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["signatures"][0]["sub_indication"], "REVOKED", "{r:#}");
+    // The signer's summary and path are reported, diacritics written literally.
+    assert!(r["signatures"][0]["signer"]["subject"]
+        .as_str()
+        .is_some_and(|s| s.contains("Trần Thị Bình")));
+    assert_eq!(r["signatures"][0]["path"].as_array().map(Vec::len), Some(3));
+}
