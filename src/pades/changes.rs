@@ -14,6 +14,12 @@ use crate::pdf::{ByteSource, Dict, Document, ObjRef, Object, PdfError, XrefEntry
 /// certificates, CRLs and OCSP responses.
 const MAX_DSS_OBJECTS: usize = 10_000;
 
+/// Most revisions analysed after one signature. Each analysis walks the page tree of the
+/// revision before it; a decision carries a few signatures, document timestamps and LTV
+/// updates, so a file with more revisions than this after a signature is refused rather than
+/// letting its work grow with revisions × pages × signatures.
+pub const MAX_REVISIONS_AFTER: usize = 100;
+
 /// The kinds of change after a signature, from harmless to fatal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -591,6 +597,13 @@ pub fn analyse_changes<S: ByteSource>(
     docmdp: Option<i64>,
 ) -> Result<ChangeAnalysis, PdfError> {
     let signed_end = doc.revisions().get(signed_rev).map(|r| r.end).unwrap_or(0);
+    let later = doc.revisions().len().saturating_sub(signed_rev + 1);
+    if later > MAX_REVISIONS_AFTER {
+        return Err(PdfError::LimitExceeded {
+            what: "revisions after a signature",
+            limit: MAX_REVISIONS_AFTER as u64,
+        });
+    }
     let mut changes = Vec::new();
     for k in signed_rev + 1..doc.revisions().len() {
         judge_revision(doc, k, signed_end, &mut changes)?;

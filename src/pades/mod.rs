@@ -11,7 +11,7 @@ mod report;
 mod sign;
 mod verify;
 
-pub use changes::{analyse_changes, ChangeAnalysis, Changes};
+pub use changes::{analyse_changes, ChangeAnalysis, Changes, MAX_REVISIONS_AFTER};
 pub use error::PadesError;
 pub use report::{Coverage, DocumentReport, SignatureReport, SignerSummary};
 pub use sign::{
