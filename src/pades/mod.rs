@@ -18,4 +18,4 @@ pub use sign::{
     add_document_timestamp, pdf_date, sign, Certification, SignOptions, SignedUpdate,
     CONTENTS_MARGIN, HASH_CHUNK,
 };
-pub use verify::{verify, VerifyOptions};
+pub use verify::{verify, VerifyOptions, MAX_SIGNATURES};

@@ -28,6 +28,11 @@ use crate::verdict::{Indication, SubIndication};
 /// The RFC 3161 time-stamping EKU (RFC 3161 §2.3), required of a TSA certificate.
 const EKU_TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
 
+/// Most signatures and document timestamps verified in one document: a decision carries a
+/// few; each costs a digest pass over the file and a change analysis, so the work is bounded.
+/// A document with more is not TOTAL_PASSED.
+pub const MAX_SIGNATURES: usize = 50;
+
 /// What a verification is measured against.
 #[derive(Debug, Clone)]
 pub struct VerifyOptions<'a> {
@@ -196,10 +201,24 @@ pub fn verify<S: ByteSource>(
     let extra_certs = dss.certs;
     let docmdp = docmdp_permission(doc).unwrap_or(None);
     let mut signatures = Vec::new();
-    for field in fields.iter().filter(|f| f.has_value) {
+    let signed: Vec<&FieldInfo> = fields.iter().filter(|f| f.has_value).collect();
+    for field in signed.iter().take(MAX_SIGNATURES) {
         signatures.push(verify_field(doc, field, docmdp, &extra_certs, options));
     }
-    let indication = if signatures.is_empty() {
+    let too_many = signed.len() > MAX_SIGNATURES;
+    if too_many {
+        warnings.push(format!(
+            "the document has {} signatures; only the first {MAX_SIGNATURES} were verified",
+            signed.len()
+        ));
+    }
+    let indication = if too_many {
+        Indication::Indeterminate.worst(
+            signatures
+                .iter()
+                .fold(Indication::TotalPassed, |acc, s| acc.worst(s.indication)),
+        )
+    } else if signatures.is_empty() {
         warnings.push("tài liệu không có chữ ký / the document has no signature".into());
         Indication::Indeterminate
     } else {
