@@ -84,7 +84,7 @@ fn now() -> OffsetDateTime {
     t.replace_nanosecond(0).unwrap_or(t)
 }
 
-fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
+pub(super) fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
     OffsetDateTime::parse(s, &Rfc3339).map_err(|e| format!("not an RFC 3339 time: {e}"))
 }
 
@@ -95,7 +95,7 @@ pub fn run(args: CertArgs) -> u8 {
 }
 
 /// Why the command could not evaluate anything: the message names the file.
-struct Unreadable(String);
+pub(super) struct Unreadable(pub(super) String);
 
 fn verify(args: &VerifyArgs) -> u8 {
     let outcome = inputs(args).and_then(|(leaf, intermediates, store, revocation)| {
@@ -177,7 +177,7 @@ fn inputs(args: &VerifyArgs) -> Result<Inputs, Unreadable> {
     Ok((leaf, intermediates, store, revocation))
 }
 
-fn unreadable(path: &Path, e: &PkiError) -> Unreadable {
+pub(super) fn unreadable(path: &Path, e: &PkiError) -> Unreadable {
     Unreadable(format!("{}: {e}", path.display()))
 }
 
@@ -194,13 +194,13 @@ fn read(path: &Path) -> Result<Vec<u8>, Unreadable> {
     std::fs::read(path).map_err(|e| Unreadable(format!("{}: {e}", path.display())))
 }
 
-fn certificates(path: &Path) -> Result<Vec<Certificate>, Unreadable> {
+pub(super) fn certificates(path: &Path) -> Result<Vec<Certificate>, Unreadable> {
     let data = read(path)?;
     source::load_certificates(&data).map_err(|e| unreadable(path, &e))
 }
 
 /// The DER objects of a file: the PEM blocks with `label`, or the concatenated DER objects.
-fn objects(path: &Path, label: &str) -> Result<Vec<Vec<u8>>, Unreadable> {
+pub(super) fn objects(path: &Path, label: &str) -> Result<Vec<Vec<u8>>, Unreadable> {
     let data = read(path)?;
     if source::is_pem(&data) {
         let blocks = source::pem_blocks(&data).map_err(|e| unreadable(path, &e))?;
@@ -249,7 +249,7 @@ pub fn certs_dir() -> PathBuf {
 }
 
 /// The anchors configured in `<certs dir>/anchors/`, read in file-name order.
-fn configured_anchors() -> Result<TrustStore, Unreadable> {
+pub(super) fn configured_anchors() -> Result<TrustStore, Unreadable> {
     let dir = certs_dir().join(ANCHORS_SUBDIR);
     let entries = std::fs::read_dir(&dir).map_err(|e| {
         Unreadable(format!(
@@ -331,7 +331,7 @@ fn human(report: &ChainReport) -> String {
 
 /// The serialized (SCREAMING_SNAKE_CASE) name of a verdict value, so the text output uses the
 /// same words as the JSON.
-fn word<T: serde::Serialize>(value: &T) -> String {
+pub(super) fn word<T: serde::Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),

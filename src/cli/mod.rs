@@ -12,6 +12,8 @@ mod cert;
 mod ledger;
 mod pki;
 mod serve;
+mod sign;
+mod verify;
 
 /// Exit code for "the input was evaluated and is valid".
 pub const EXIT_VALID: u8 = 0;
@@ -41,6 +43,10 @@ enum Command {
     Cert(cert::CertArgs),
     /// Demo PKI for testing.
     Pki(pki::PkiArgs),
+    /// Sign a PDF (PAdES).
+    Sign(sign::SignArgs),
+    /// Verify the signatures of a PDF. Exit 0 all valid, 1 not, 2 unreadable.
+    Verify(verify::VerifyArgs),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
@@ -51,6 +57,8 @@ pub fn main() -> ExitCode {
         Command::Ledger(args) => ledger::run(*args),
         Command::Cert(args) => cert::run(args),
         Command::Pki(args) => pki::run(args),
+        Command::Sign(args) => sign::run(args),
+        Command::Verify(args) => verify::run(args),
     };
     ExitCode::from(code)
 }

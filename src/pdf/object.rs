@@ -357,16 +357,16 @@ pub(crate) fn write_dict(d: &Dict, out: &mut Vec<u8>) {
     out.extend_from_slice(b">>");
 }
 
-/// Reals are written without exponent (§7.3.3 has none), with at most six decimals, which is
-/// finer than any device space unit, and always with a decimal point so they read back as reals.
+/// Reals are written without exponent (§7.3.3 has none), in the shortest form that reads back
+/// as the same value, and always with a decimal point so they read back as reals.
 fn write_real(r: f64, out: &mut Vec<u8>) {
     let r = if r.is_finite() { r } else { 0.0 };
-    let mut s = format!("{r:.6}");
-    while s.ends_with('0') {
-        s.pop();
-    }
-    if s.ends_with('.') {
-        s.push('0');
+    // Shortest text that reads back as the same f64 (Rust never uses an exponent here), so
+    // that rewriting an object (a page gaining /Annots) leaves its other numbers unchanged;
+    // a validator comparing revisions would otherwise see a changed /MediaBox.
+    let mut s = format!("{r}");
+    if !s.contains('.') {
+        s.push_str(".0");
     }
     if s == "-0.0" {
         s = "0.0".to_string();

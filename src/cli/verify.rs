@@ -1,0 +1,173 @@
+//! `kyso verify`: verifies every signature and document timestamp of a PDF. Exit 0 only when
+//! every one is TOTAL_PASSED, 1 otherwise, 2 when the file cannot be read as a PDF.
+
+use std::fs::File;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+use time::OffsetDateTime;
+
+use super::cert::{
+    certificates, configured_anchors, objects, parse_time, unreadable, word, Unreadable,
+};
+use super::{EXIT_INVALID, EXIT_UNREADABLE, EXIT_VALID};
+use crate::pades::{self, DocumentReport, VerifyOptions};
+use crate::pdf::{Document, FileSource, PdfError};
+use crate::pki::crl::Crl;
+use crate::pki::ocsp::OcspResponse;
+use crate::pki::{RevocationData, RevocationPolicy, TrustStore};
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The PDF to verify.
+    file: PathBuf,
+    /// Trust anchors; without any, the anchors configured in the certs directory are used.
+    #[arg(long = "trust", value_name = "FILE")]
+    trust: Vec<PathBuf>,
+    /// CRLs (PEM or DER).
+    #[arg(long = "crl", value_name = "FILE")]
+    crl: Vec<PathBuf>,
+    /// OCSP responses (DER, or PEM labelled OCSP RESPONSE).
+    #[arg(long = "ocsp", value_name = "FILE")]
+    ocsp: Vec<PathBuf>,
+    /// The current time for signatures without a trusted timestamp (RFC 3339); default now.
+    #[arg(long, value_parser = parse_time)]
+    at: Option<OffsetDateTime>,
+    /// What an unknown revocation status means.
+    #[arg(long, value_enum, default_value = "soft-fail")]
+    revocation: RevocationPolicy,
+    /// Print the report as JSON (UTF-8, non-ASCII written literally).
+    #[arg(long)]
+    json: bool,
+}
+
+fn inputs(args: &VerifyArgs) -> Result<(TrustStore, RevocationData), Unreadable> {
+    let store = if args.trust.is_empty() {
+        configured_anchors()?
+    } else {
+        let mut store = TrustStore::new();
+        for path in &args.trust {
+            for cert in certificates(path)? {
+                store.add(cert);
+            }
+        }
+        store
+    };
+    let mut revocation = RevocationData::default();
+    for path in &args.crl {
+        for der in objects(path, "X509 CRL")? {
+            revocation
+                .crls
+                .push(Crl::from_der(&der).map_err(|e| unreadable(path, &e))?);
+        }
+    }
+    for path in &args.ocsp {
+        for der in objects(path, "OCSP RESPONSE")? {
+            revocation
+                .ocsp
+                .push(OcspResponse::from_der(&der).map_err(|e| unreadable(path, &e))?);
+        }
+    }
+    Ok((store, revocation))
+}
+
+pub fn run(args: VerifyArgs) -> u8 {
+    let (store, revocation) = match inputs(&args) {
+        Ok(x) => x,
+        Err(Unreadable(msg)) => {
+            eprintln!("kyso verify: {msg}");
+            return EXIT_UNREADABLE;
+        }
+    };
+    let opened = File::open(&args.file)
+        .map_err(|e| e.to_string())
+        .and_then(|f| FileSource::new(f).map_err(|e| e.to_string()))
+        .and_then(|src| {
+            Document::open(src).map_err(|e| match e {
+                PdfError::Encrypted => "tệp PDF được mã hóa, không hỗ trợ / encrypted PDF: \
+                                        not supported"
+                    .to_string(),
+                other => format!("không đọc được tệp PDF / not a readable PDF: {other}"),
+            })
+        });
+    let doc = match opened {
+        Ok(d) => d,
+        Err(msg) => {
+            eprintln!("kyso verify: {}: {msg}", args.file.display());
+            return EXIT_UNREADABLE;
+        }
+    };
+    let options = VerifyOptions {
+        now: args.at.unwrap_or_else(OffsetDateTime::now_utc),
+        trust: &store,
+        revocation: &revocation,
+        revocation_policy: args.revocation,
+    };
+    let report = match pades::verify(&doc, &options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kyso verify: {}: {e}", args.file.display());
+            return EXIT_UNREADABLE;
+        }
+    };
+    let text = if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(j) => j + "\n",
+            Err(e) => {
+                eprintln!("kyso verify: cannot serialize the report: {e}");
+                return EXIT_UNREADABLE;
+            }
+        }
+    } else {
+        human(&report)
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    if report.is_valid() {
+        EXIT_VALID
+    } else {
+        EXIT_INVALID
+    }
+}
+
+fn human(report: &DocumentReport) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(s, "Kết quả / Result: {}", word(&report.indication));
+    for w in &report.warnings {
+        let _ = writeln!(s, "Cảnh báo / Warning: {w}");
+    }
+    for sig in &report.signatures {
+        let _ = writeln!(
+            s,
+            "\n[{}] {} — {}",
+            sig.field,
+            sig.kind,
+            word(&sig.indication)
+        );
+        if let Some(sub) = &sig.sub_indication {
+            let _ = writeln!(s, "  Chỉ báo phụ / Sub-indication: {}", word(sub));
+        }
+        let _ = writeln!(s, "  Lý do / Reason: {}", sig.reason);
+        if let Some(signer) = &sig.signer {
+            let _ = writeln!(s, "  Người ký / Signer: {}", signer.subject);
+        }
+        if let Some(t) = &sig.claimed_time {
+            let _ = writeln!(s, "  Thời gian ký (tự khai) / Claimed time: {t}");
+        }
+        if let Some(t) = &sig.timestamp_time {
+            let _ = writeln!(s, "  Dấu thời gian / Timestamp: {t}");
+        }
+        let _ = writeln!(
+            s,
+            "  Phạm vi / Coverage: {}; thay đổi sau đó / changes after: {}",
+            word(&sig.coverage),
+            word(&sig.changes_after)
+        );
+        for w in &sig.warnings {
+            let _ = writeln!(s, "  Cảnh báo / Warning: {w}");
+        }
+    }
+    s
+}

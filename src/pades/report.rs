@@ -1,0 +1,79 @@
+//! The verification report (DESIGN.md, Verdicts): one entry per signature and document
+//! timestamp, and the document's indication, the worst of them.
+
+use serde::Serialize;
+
+use super::changes::Changes;
+use crate::pki::report::PathCert;
+use crate::verdict::{Indication, SubIndication};
+
+/// How much of the file a signature covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Coverage {
+    /// Up to the end of the file: nothing was added after it.
+    EntireFile,
+    /// Up to the end of a revision; later revisions were judged by the change analysis.
+    EntireRevision,
+    /// The covered bytes end elsewhere, or the gap is not the signature itself.
+    Partial,
+}
+
+/// The signer's certificate, as reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignerSummary {
+    pub subject: String,
+    pub serial: String,
+    pub sha256: String,
+}
+
+/// The verdict on one signature or document timestamp.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureReport {
+    /// Fully qualified field name.
+    pub field: String,
+    /// `signature`, `certification` or `document_timestamp`.
+    pub kind: &'static str,
+    /// The `/SubFilter`.
+    pub sub_filter: Option<String>,
+    pub indication: Indication,
+    pub sub_indication: Option<SubIndication>,
+    /// Plain-language reason naming what failed (or why it passed).
+    pub reason: String,
+    pub warnings: Vec<String>,
+    pub signer: Option<SignerSummary>,
+    /// `/M` (or a legacy signing-time attribute): claimed by the signer, not trusted.
+    pub claimed_time: Option<String>,
+    /// The trusted time of a valid signature timestamp, if any.
+    pub timestamp_time: Option<String>,
+    /// The time the chain was validated at (RFC 3339).
+    pub validation_time: String,
+    /// The digest over the covered bytes matches and the signature value verifies.
+    pub intact: bool,
+    pub coverage: Coverage,
+    pub changes_after: Changes,
+    /// The DocMDP permission, for a certification signature.
+    pub docmdp: Option<i64>,
+    /// The covered revision (0 for the original document).
+    pub revision: Option<usize>,
+    /// The certification path, end entity first.
+    pub path: Vec<PathCert>,
+}
+
+/// The verdict on a document.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentReport {
+    /// The worst indication of its signatures; INDETERMINATE when it has none.
+    pub indication: Indication,
+    /// Problems of the file itself (structure that would need repair).
+    pub warnings: Vec<String>,
+    pub revisions: usize,
+    pub signatures: Vec<SignatureReport>,
+}
+
+impl DocumentReport {
+    /// Every signature TOTAL_PASSED (and at least one).
+    pub fn is_valid(&self) -> bool {
+        self.indication == Indication::TotalPassed
+    }
+}

@@ -1,0 +1,303 @@
+//! PAdES signing (ETSI EN 319 142-1 baseline B-B): one incremental update adds a signature
+//! field, its widget and a signature dictionary with placeholders; the covered bytes are hashed
+//! as they are read; `cms` builds the SignedData over that digest; the signature goes into the
+//! placeholder. The original bytes are never rewritten, so earlier signatures stay valid.
+
+use sha2::{Digest, Sha256};
+use time::{OffsetDateTime, UtcOffset};
+
+use super::appearance::SignatureAppearance;
+use super::error::PadesError;
+use super::fields;
+use crate::cms::{sign_detached, RawSigner};
+use crate::pdf::{
+    ByteSource, Dict, Document, IncrementalUpdate, IncrementalWriter, Object, PdfString,
+    SignatureField,
+};
+
+/// Bytes read per step while hashing the covered ranges: large enough that the per-call cost
+/// vanishes next to SHA-256, small enough that a 50 MB document is never held in memory.
+pub const HASH_CHUNK: usize = 1 << 20;
+
+/// Room in `/Contents` beyond the embedded certificates: signed attributes (~250 bytes), the
+/// signature value (up to 512 bytes for RSA-4096), the ASN.1 framing, and a later RFC 3161
+/// signature timestamp token (B-T, typically 3–6 KB with the TSA's certificate).
+pub const CONTENTS_MARGIN: usize = 12 * 1024;
+
+/// Most fields named `SigN` tried when choosing a fresh name.
+const MAX_FIELD_NUMBER: usize = 10_000;
+
+/// The offset written in `/M`: Vietnam's time zone (Indochina Time, UTC+7), as the Vietnamese
+/// rules for electronic documents show signing times.
+const VIETNAM_OFFSET_HOURS: i8 = 7;
+
+/// DocMDP permission of a certification signature (ISO 32000-1 §12.8.2.2, table 254).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Certification {
+    /// P=1: no change at all is permitted after this signature.
+    NoChanges,
+    /// P=2: filling in forms and signing are permitted.
+    FormFilling,
+}
+
+impl Certification {
+    /// The `/P` value.
+    pub fn p(self) -> i64 {
+        match self {
+            Certification::NoChanges => 1,
+            Certification::FormFilling => 2,
+        }
+    }
+}
+
+/// What to sign and how.
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    /// The claimed signing time, written in `/M` (not trusted by verifiers).
+    pub claimed_time: OffsetDateTime,
+    /// `/Reason`.
+    pub reason: Option<String>,
+    /// `/Location`.
+    pub location: Option<String>,
+    /// Makes this a certification signature with the given DocMDP permission.
+    pub certify: Option<Certification>,
+    /// The field name; default the first free `SigN`.
+    pub field_name: Option<String>,
+    /// The visible block; `None` (or [`Placement::None`](super::appearance::Placement)) for an
+    /// invisible signature (zero rectangle on the first page).
+    pub appearance: Option<SignatureAppearance>,
+}
+
+/// The signed update: append [`update`](Self::update)`.bytes` to the unchanged original.
+#[derive(Debug, Clone)]
+pub struct SignedUpdate {
+    /// The bytes to append and where the signature lies.
+    pub update: IncrementalUpdate,
+    /// The field that holds the signature.
+    pub field_name: String,
+    /// SHA-256 of the covered bytes (the CMS message digest).
+    pub digest: [u8; 32],
+}
+
+/// `D:YYYYMMDDHHmmSS+07'00'` (ISO 32000-1 §7.9.4), in Vietnam's time zone.
+pub fn pdf_date(t: OffsetDateTime) -> String {
+    let offset = UtcOffset::from_hms(VIETNAM_OFFSET_HOURS, 0, 0).unwrap_or(UtcOffset::UTC);
+    let t = t.to_offset(offset);
+    let (h, m, _) = offset.as_hms();
+    format!(
+        "D:{:04}{:02}{:02}{:02}{:02}{:02}{}{:02}'{:02}'",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        if h < 0 { '-' } else { '+' },
+        h.unsigned_abs(),
+        m.unsigned_abs()
+    )
+}
+
+/// Hashes `doc`'s bytes followed by the two signed parts of `update`, reading the document in
+/// [`HASH_CHUNK`] pieces.
+fn hash_signed_bytes<S: ByteSource>(
+    doc: &Document<S>,
+    update: &IncrementalUpdate,
+) -> Result<[u8; 32], PadesError> {
+    let (first, second) = update
+        .signed_parts()
+        .ok_or_else(|| PadesError::Refused("the update has no signature placeholder".into()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; HASH_CHUNK.min(usize::try_from(doc.len()).unwrap_or(HASH_CHUNK))];
+    let mut offset = 0u64;
+    while offset < doc.len() {
+        let n = usize::try_from(doc.len() - offset)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let chunk = buf
+            .get_mut(..n)
+            .ok_or_else(|| PadesError::Refused("hash buffer".into()))?;
+        doc.source().read_exact_at(offset, chunk)?;
+        hasher.update(&*chunk);
+        offset += n as u64;
+    }
+    for part in [first, second] {
+        let bytes = update
+            .bytes
+            .get(part)
+            .ok_or_else(|| PadesError::Refused("signed part outside the update".into()))?;
+        hasher.update(bytes);
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// Signs `doc` with `signer` (whose certificate is `certificate`, DER; `chain` the other
+/// certificates to embed).
+pub fn sign<S: ByteSource>(
+    doc: &Document<S>,
+    signer: &dyn RawSigner,
+    certificate: &[u8],
+    chain: &[Vec<u8>],
+    options: &SignOptions,
+) -> Result<SignedUpdate, PadesError> {
+    if let Some((_, 1)) = super::changes::docmdp_permission(doc)? {
+        return Err(PadesError::Refused(
+            "tài liệu đã chứng nhận không cho phép thay đổi / the document is certified with \
+             DocMDP P=1: no further signature is allowed (ISO 32000-1 §12.8.2.2)"
+                .into(),
+        ));
+    }
+    let existing = fields::fields_in(doc, doc.last_revision())?;
+    if options.certify.is_some()
+        && existing
+            .iter()
+            .any(|f| f.field_type.as_deref() == Some(b"Sig") && f.has_value)
+    {
+        return Err(PadesError::Refused(
+            "a certification signature must be the first signature of the document \
+             (ISO 32000-1 §12.8.2.2)"
+                .into(),
+        ));
+    }
+    let field_name = match &options.field_name {
+        Some(n) => {
+            if existing.iter().any(|f| &f.name == n) {
+                return Err(PadesError::Refused(format!(
+                    "a field named {n} already exists"
+                )));
+            }
+            n.clone()
+        }
+        None => (1..=MAX_FIELD_NUMBER)
+            .map(|i| format!("Sig{i}"))
+            .find(|n| !existing.iter().any(|f| &f.name == n))
+            .ok_or_else(|| PadesError::Refused("no free signature field name".into()))?,
+    };
+
+    let mut w = IncrementalWriter::new(doc)?;
+    let mut sig = Dict::new();
+    sig.set("Type", Object::name("Sig"));
+    sig.set("Filter", Object::name("Adobe.PPKLite"));
+    sig.set("SubFilter", Object::name("ETSI.CAdES.detached"));
+    sig.set("M", PdfString::literal(pdf_date(options.claimed_time)));
+    if let Some(r) = &options.reason {
+        sig.set("Reason", PdfString::text(r));
+    }
+    if let Some(l) = &options.location {
+        sig.set("Location", PdfString::text(l));
+    }
+    if let Some(c) = options.certify {
+        let mut params = Dict::new();
+        params.set("Type", Object::name("TransformParams"));
+        params.set("P", c.p());
+        params.set("V", Object::name("1.2"));
+        let mut sigref = Dict::new();
+        sigref.set("Type", Object::name("SigRef"));
+        sigref.set("TransformMethod", Object::name("DocMDP"));
+        sigref.set("TransformParams", params);
+        sig.set("Reference", vec![Object::Dict(sigref)]);
+    }
+    let certs_len: usize = certificate.len() + chain.iter().map(Vec::len).sum::<usize>();
+    let value = w.add_signature_dictionary(sig, certs_len + CONTENTS_MARGIN)?;
+
+    let placed = match &options.appearance {
+        Some(a) => a.add_to(doc, &mut w)?,
+        None => None,
+    };
+    let (page, rect, appearance) = match placed {
+        Some(p) => (p.page, p.rect, Some(p.appearance)),
+        None => (0, [0.0; 4], None),
+    };
+    w.add_signature_field(&SignatureField {
+        name: &field_name,
+        page,
+        rect,
+        appearance,
+        value: Some(value),
+    })?;
+    if options.certify.is_some() {
+        let root = w.catalog_ref()?;
+        let mut catalog = match w.current(root)? {
+            Object::Dict(d) => d,
+            _ => {
+                return Err(PadesError::Refused(
+                    "the catalog is not a dictionary".into(),
+                ))
+            }
+        };
+        let mut perms = Dict::new();
+        perms.set("DocMDP", value);
+        catalog.set("Perms", perms);
+        w.replace_object(root, catalog);
+    }
+    let mut update = w.finish()?;
+    let digest = hash_signed_bytes(doc, &update)?;
+    let cms = sign_detached(digest, certificate, chain, signer)?;
+    update.embed_signature(&cms)?;
+    Ok(SignedUpdate {
+        update,
+        field_name,
+        digest,
+    })
+}
+
+/// Room in `/Contents` for a document timestamp token: the TSA's signature, TSTInfo and the
+/// TSA certificate with its chain (typically 3–6 KB).
+pub const TIMESTAMP_CAPACITY: usize = 16 * 1024;
+
+/// Adds a document timestamp (ETSI EN 319 142-1 §5.4.3, `/SubFilter /ETSI.RFC3161`): a new
+/// revision whose signature dictionary holds an RFC 3161 token over the SHA-256 of the covered
+/// bytes. `timestamp` gets that digest and returns the token (from a TSA over HTTP, or the
+/// in-process authority of `cms`). Verifiers count it as validation data (LTV_ONLY).
+pub fn add_document_timestamp<S: ByteSource>(
+    doc: &Document<S>,
+    timestamp: impl FnOnce(&[u8; 32]) -> Result<Vec<u8>, PadesError>,
+) -> Result<SignedUpdate, PadesError> {
+    let existing = fields::fields_in(doc, doc.last_revision())?;
+    let field_name = (1..=MAX_FIELD_NUMBER)
+        .map(|i| format!("DocTimeStamp{i}"))
+        .find(|n| !existing.iter().any(|f| &f.name == n))
+        .ok_or_else(|| PadesError::Refused("no free field name".into()))?;
+    let mut w = IncrementalWriter::new(doc)?;
+    let mut sig = Dict::new();
+    sig.set("Type", Object::name("DocTimeStamp"));
+    sig.set("Filter", Object::name("Adobe.PPKLite"));
+    sig.set("SubFilter", Object::name("ETSI.RFC3161"));
+    let value = w.add_signature_dictionary(sig, TIMESTAMP_CAPACITY)?;
+    w.add_signature_field(&SignatureField {
+        name: &field_name,
+        page: 0,
+        rect: [0.0; 4],
+        appearance: None,
+        value: Some(value),
+    })?;
+    let mut update = w.finish()?;
+    let digest = hash_signed_bytes(doc, &update)?;
+    let token = timestamp(&digest)?;
+    update.embed_signature(&token)?;
+    Ok(SignedUpdate {
+        update,
+        field_name,
+        digest,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn pdf_date_is_in_vietnam_time() {
+        assert_eq!(
+            pdf_date(datetime!(2026-01-31 20:30:05 UTC)),
+            "D:20260201033005+07'00'"
+        );
+    }
+
+    #[test]
+    fn docmdp_p_values() {
+        assert_eq!(Certification::NoChanges.p(), 1);
+        assert_eq!(Certification::FormFilling.p(), 2);
+    }
+}
