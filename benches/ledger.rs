@@ -62,7 +62,7 @@ fn rss_mib() -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-fn floor(dir: &std::path::Path) -> f64 {
+fn floor(dir: &std::path::Path, rows: usize) -> f64 {
     let conn = rusqlite::Connection::open(dir.join("floor.sqlite")).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
@@ -71,7 +71,7 @@ fn floor(dir: &std::path::Path) -> f64 {
     let row = entry(1).encode().unwrap();
     let start = Instant::now();
     let mut conn = conn;
-    for batch in 0..FLOOR_ROWS / 1000 {
+    for batch in 0..rows / 1000 {
         let tx = conn.transaction().unwrap();
         {
             let mut st = tx
@@ -84,7 +84,7 @@ fn floor(dir: &std::path::Path) -> f64 {
         }
         tx.commit().unwrap();
     }
-    FLOOR_ROWS as f64 / start.elapsed().as_secs_f64()
+    rows as f64 / start.elapsed().as_secs_f64()
 }
 
 /// Appends `count` entries starting at `first` from `PRODUCERS` threads; returns the time.
@@ -118,19 +118,49 @@ fn append_with(
     start.elapsed()
 }
 
+/// Sizes of one run: the full benchmark under `cargo bench`, a small smoke run of the same code
+/// under `cargo test --all-targets` (which runs bench binaries without `--bench`), so CI checks
+/// that the benchmark works without spending minutes growing a ten-million-entry log.
+struct Sizes {
+    floor_rows: usize,
+    sustained: usize,
+    million: u64,
+    proof_size: u64,
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let target: u64 = std::env::var("KYSO_BENCH_PROOF_SIZE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10 * MILLION);
+    let sizes = if std::env::args().any(|a| a == "--bench") {
+        Sizes {
+            floor_rows: FLOOR_ROWS,
+            sustained: SUSTAINED,
+            million: MILLION,
+            proof_size: std::env::var("KYSO_BENCH_PROOF_SIZE")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(10 * MILLION),
+        }
+    } else {
+        Sizes {
+            floor_rows: 2_000,
+            sustained: 2_000,
+            million: 10_000,
+            proof_size: 20_000,
+        }
+    };
+    let Sizes {
+        floor_rows,
+        sustained,
+        million,
+        proof_size: target,
+    } = sizes;
     let base = std::env::var_os("KYSO_BENCH_DIR").map_or_else(std::env::temp_dir, Into::into);
     let tmp = tempfile::tempdir_in(base).unwrap();
     println!("ledger benchmark in {}", tmp.path().display());
 
-    let floor_rate = floor(tmp.path());
+    let floor_rate = floor(tmp.path(), floor_rows);
     println!("floor: plain durable SQLite inserts, batches of 1,000: {floor_rate:.0} rows/s");
 
     let signer = Ed25519Signer::from_seed(ORIGIN, [9u8; 32]).unwrap();
@@ -143,20 +173,20 @@ fn main() {
     )
     .unwrap();
 
-    let t = append(&ledger, 0, SUSTAINED as u64);
-    let rate = SUSTAINED as f64 / t.as_secs_f64();
+    let t = append(&ledger, 0, sustained as u64);
+    let rate = sustained as f64 / t.as_secs_f64();
     println!(
         "durable appends (tiles, index, signed checkpoint per batch): {rate:.0} entries/s \
-         over {SUSTAINED} entries; ratio to the floor {:.2}",
+         over {sustained} entries; ratio to the floor {:.2}",
         rate / floor_rate
     );
 
-    let t2 = append(&ledger, SUSTAINED as u64, MILLION - SUSTAINED as u64);
+    let t2 = append(&ledger, sustained as u64, million - sustained as u64);
     let build = t + t2;
     println!(
-        "1,000,000-entry log built in {:.1} s ({:.0} entries/s); RSS {:.0} MiB",
+        "{million}-entry log built in {:.1} s ({:.0} entries/s); RSS {:.0} MiB",
         build.as_secs_f64(),
-        MILLION as f64 / build.as_secs_f64(),
+        million as f64 / build.as_secs_f64(),
         rss_mib()
     );
 
@@ -178,10 +208,10 @@ fn main() {
         },
     )
     .unwrap();
-    let mut size = MILLION;
+    let mut size = million;
     let grow = Instant::now();
     while size < target {
-        let step = (target - size).min(MILLION);
+        let step = (target - size).min(million);
         append_with(&ledger, size, step, GROW_PRODUCERS, GROW_REQUEST);
         size += step;
         println!(
