@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+pub mod pdf;
+
 /// True when running in CI, where a missing tool or data set is a failure, not a skip.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
