@@ -71,6 +71,35 @@ fn verify(dir: &Path, leaf: &str, extra: &[&str]) -> Output {
     kyso(dir, &args)
 }
 
+/// `verify LEAF --json` for a leaf that must not validate: exit code 1 and a report whose
+/// reason names the certificate's `holder`.
+fn rejected(dir: &Path, leaf: &str, holder: &str) -> Value {
+    let out = verify(dir, leaf, &["--json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let v = json(&out);
+    assert!(
+        v["reason"].as_str().is_some_and(|r| r.contains(holder)),
+        "{v}"
+    );
+    v
+}
+
+/// The certificate in the PEM file `file` of `dir`.
+fn pem_cert(dir: &Path, file: &str) -> openssl::x509::X509 {
+    let pem = std::fs::read(dir.join(file)).expect("read");
+    openssl::x509::X509::from_pem(&pem).expect("pem")
+}
+
+/// The serial number of `cert` in hex, as OpenSSL prints it.
+fn serial_hex(cert: &openssl::x509::X509) -> String {
+    cert.serial_number()
+        .to_bn()
+        .expect("bn")
+        .to_hex_str()
+        .expect("hex")
+        .to_string()
+}
+
 #[test]
 fn valid_agency_signer_exits_0_with_readable_text() {
     let dir = demo();
@@ -105,16 +134,10 @@ fn json_report_has_the_fields_and_literal_diacritics() {
     assert!(v["warnings"].is_array());
     let path = v["path"].as_array().expect("path");
     assert_eq!(path.len(), 3, "{raw}");
-    let leaf_pem = std::fs::read(dir.path().join("person-signer.pem")).expect("read");
-    let leaf = openssl::x509::X509::from_pem(&leaf_pem).expect("pem");
+    let leaf = pem_cert(dir.path(), "person-signer.pem");
     let digest = openssl::sha::sha256(&leaf.to_der().expect("der"));
     assert_eq!(path[0]["sha256"], hex::encode(digest));
-    let serial = leaf
-        .serial_number()
-        .to_bn()
-        .expect("bn")
-        .to_hex_str()
-        .expect("hex");
+    let serial = serial_hex(&leaf);
     assert_eq!(
         path[0]["serial"]
             .as_str()
@@ -132,33 +155,17 @@ fn json_report_has_the_fields_and_literal_diacritics() {
 #[test]
 fn revoked_signer_exits_1_revoked() {
     let dir = demo();
-    let out = verify(dir.path(), "revoked-signer.pem", &["--json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let v = json(&out);
+    // The reason names the certificate.
+    let v = rejected(dir.path(), "revoked-signer.pem", "Trần Thị Bình");
     assert_eq!(v["indication"], "TOTAL_FAILED");
     assert_eq!(v["sub_indication"], "REVOKED");
-    // The reason names the certificate.
-    assert!(
-        v["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("Trần Thị Bình")),
-        "{v}"
-    );
 }
 
 #[test]
 fn expired_signer_exits_1() {
     let dir = demo();
-    let out = verify(dir.path(), "expired-signer.pem", &["--json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let v = json(&out);
+    let v = rejected(dir.path(), "expired-signer.pem", "Lê Văn Cường");
     assert_ne!(v["indication"], "TOTAL_PASSED");
-    assert!(
-        v["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("Lê Văn Cường")),
-        "{v}"
-    );
 }
 
 #[test]
@@ -215,9 +222,7 @@ fn revocation_policy_decides_what_missing_status_means() {
 #[test]
 fn der_leaf_and_multi_certificate_chain_file_are_read() {
     let dir = demo();
-    let pem = std::fs::read(dir.path().join("agency-signer.pem")).expect("read");
-    let der = openssl::x509::X509::from_pem(&pem)
-        .expect("pem")
+    let der = pem_cert(dir.path(), "agency-signer.pem")
         .to_der()
         .expect("der");
     std::fs::write(dir.path().join("agency-signer.der"), der).expect("write");
@@ -327,16 +332,7 @@ fn profile_decides_whether_a_tsa_certificate_may_sign_documents() {
 /// An OCSP response made by `openssl ocsp` acting as the demo responder, for `leaf`, from an
 /// index in which `revoked-signer.pem` is revoked.
 fn ocsp_response(dir: &Path, leaf: &str) -> String {
-    let serial = |file: &str| {
-        let pem = std::fs::read(dir.join(file)).expect("read");
-        let cert = openssl::x509::X509::from_pem(&pem).expect("pem");
-        cert.serial_number()
-            .to_bn()
-            .expect("bn")
-            .to_hex_str()
-            .expect("hex")
-            .to_string()
-    };
+    let serial = |file: &str| serial_hex(&pem_cert(dir, file));
     let index = format!(
         "V\t301231000000Z\t\t{}\tunknown\t/CN=agency\nR\t301231000000Z\t200101000000Z,keyCompromise\t{}\tunknown\t/CN=revoked\n",
         serial("agency-signer.pem"),
