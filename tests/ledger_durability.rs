@@ -95,8 +95,8 @@ fn append_stream(ledger: &Ledger) -> (Vec<(u64, Vec<u8>)>, Option<SignedCheckpoi
     (acked.into_inner().unwrap(), last_cp.into_inner().unwrap())
 }
 
-#[test]
-fn unsynced_writes_are_lost_at_a_crash() {
+/// A store holding a new, empty log of `ORIGIN` (checkpoint `cp0`), and a connection to it.
+fn created_store() -> (MemoryStore, MemoryStore) {
     let store = MemoryStore::new();
     let mut conn = store.clone();
     let id = LogIdentity {
@@ -104,6 +104,12 @@ fn unsynced_writes_are_lost_at_a_crash() {
         verifier_key: signer().verifier().to_key_string(),
     };
     conn.create(&id, b"cp0").unwrap();
+    (store, conn)
+}
+
+#[test]
+fn unsynced_writes_are_lost_at_a_crash() {
+    let (store, mut conn) = created_store();
     let key = TileKey {
         level: TileLevel::Entries,
         index: 0,
@@ -139,13 +145,7 @@ fn unsynced_writes_are_lost_at_a_crash() {
 
 #[test]
 fn a_commit_from_a_stale_size_is_refused() {
-    let store = MemoryStore::new();
-    let mut conn = store.clone();
-    let id = LogIdentity {
-        origin: ORIGIN.into(),
-        verifier_key: signer().verifier().to_key_string(),
-    };
-    conn.create(&id, b"cp0").unwrap();
+    let (_store, mut conn) = created_store();
     let batch = CommitBatch {
         old_size: 3,
         new_size: 4,
