@@ -55,3 +55,15 @@ pub fn missing(what: &str) {
     }
     eprintln!("SKIPPED: {what} is missing (set CI=true to make this a failure)");
 }
+
+/// The strings of a JSON array (other items skipped); empty when `v` is absent or not an array.
+pub fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
+    v.and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
