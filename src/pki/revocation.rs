@@ -1298,35 +1298,27 @@ mod tests {
         }
     }
 
+    /// A response signed by the issuing CA now, with one SingleResponse about `serial` valid
+    /// for a day.
+    fn ca_ocsp(p: &Pki, serial: u64, status: u8) -> Vec<u8> {
+        ocsp_response(
+            &p.ca,
+            &p.ca.key,
+            p.now,
+            &[single(p, serial, status, Some(p.now + day(1)))],
+            &[],
+            false,
+        )
+    }
+
     #[test]
     fn ocsp_from_the_issuing_ca_gives_good_or_revoked() {
         let p = pki();
-        let good = ocsp_response(
-            &p.ca,
-            &p.ca.key,
-            p.now,
-            &[single(&p, LEAF_SERIAL, 0, Some(p.now + day(1)))],
-            &[],
-            false,
-        );
+        let good = ca_ocsp(&p, LEAF_SERIAL, 0);
         assert_eq!(status(&p, ocsp_data(good)), CertStatus::Good);
-        let revoked = ocsp_response(
-            &p.ca,
-            &p.ca.key,
-            p.now,
-            &[single(&p, LEAF_SERIAL, 1, Some(p.now + day(1)))],
-            &[],
-            false,
-        );
+        let revoked = ca_ocsp(&p, LEAF_SERIAL, 1);
         assert_revoked(status(&p, ocsp_data(revoked)), "keyCompromise");
-        let unknown = ocsp_response(
-            &p.ca,
-            &p.ca.key,
-            p.now,
-            &[single(&p, LEAF_SERIAL, 2, Some(p.now + day(1)))],
-            &[],
-            false,
-        );
+        let unknown = ca_ocsp(&p, LEAF_SERIAL, 2);
         let why = unknown_why(status(&p, ocsp_data(unknown)));
         assert!(why.contains("does not know"), "{why}");
     }
@@ -1334,14 +1326,7 @@ mod tests {
     #[test]
     fn ocsp_about_another_certificate_is_ignored() {
         let p = pki();
-        let der = ocsp_response(
-            &p.ca,
-            &p.ca.key,
-            p.now,
-            &[single(&p, LEAF_SERIAL + 1, 1, Some(p.now + day(1)))],
-            &[],
-            false,
-        );
+        let der = ca_ocsp(&p, LEAF_SERIAL + 1, 1);
         let why = unknown_why(status(&p, ocsp_data(der)));
         assert!(why.starts_with("no CRL or OCSP response covers"), "{why}");
     }
@@ -1513,14 +1498,7 @@ mod tests {
     fn revoked_from_any_valid_source_wins() {
         let p = pki();
         let mut data = crls(vec![crl(&fresh_crl(&p), &p.ca.key)]);
-        let der = ocsp_response(
-            &p.ca,
-            &p.ca.key,
-            p.now,
-            &[single(&p, LEAF_SERIAL, 1, Some(p.now + day(1)))],
-            &[],
-            false,
-        );
+        let der = ca_ocsp(&p, LEAF_SERIAL, 1);
         data.ocsp = ocsp_data(der).ocsp;
         assert_revoked(status(&p, data), "keyCompromise");
     }
