@@ -52,8 +52,8 @@ fn json(out: &Output) -> Value {
     })
 }
 
-/// `cert verify LEAF` with the demo chain, anchor and both CRLs, plus `extra` arguments.
-fn verify(dir: &Path, leaf: &str, extra: &[&str]) -> Output {
+/// `cert verify LEAF` with the demo chain and anchor, plus `extra` arguments.
+fn verify_with(dir: &Path, leaf: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         "cert",
         "verify",
@@ -62,13 +62,16 @@ fn verify(dir: &Path, leaf: &str, extra: &[&str]) -> Output {
         "issuing-ca.pem",
         "--trust",
         "root-ca.pem",
-        "--crl",
-        "root-ca.crl.pem",
-        "--crl",
-        "issuing-ca.crl.pem",
     ];
     args.extend_from_slice(extra);
     kyso(dir, &args)
+}
+
+/// `cert verify LEAF` with the demo chain, anchor and both CRLs, plus `extra` arguments.
+fn verify(dir: &Path, leaf: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["--crl", "root-ca.crl.pem", "--crl", "issuing-ca.crl.pem"];
+    args.extend_from_slice(extra);
+    verify_with(dir, leaf, &args)
 }
 
 /// `verify LEAF --json` for a leaf that must not validate: exit code 1 and a report whose
@@ -183,20 +186,12 @@ fn validation_time_before_the_leaf_was_issued_fails() {
 #[test]
 fn revocation_policy_decides_what_missing_status_means() {
     let dir = demo();
-    let base = [
-        "cert",
-        "verify",
-        "agency-signer.pem",
-        "--chain",
-        "issuing-ca.pem",
-        "--trust",
-        "root-ca.pem",
-        "--json",
-    ];
     let with = |policy: &str| {
-        let mut args = base.to_vec();
-        args.extend(["--revocation", policy]);
-        kyso(dir.path(), &args)
+        verify_with(
+            dir.path(),
+            "agency-signer.pem",
+            &["--json", "--revocation", policy],
+        )
     };
     let out = with("require");
     assert_eq!(code(&out), 1, "{}", stdout(&out));
@@ -393,16 +388,10 @@ fn ocsp_responses_from_the_demo_responder_are_used() {
     // (ocsp-nocheck, RFC 6960 §4.2.2.2.1) needs no status of its own.
     let policy = "require";
     let args = |leaf: &str, resp: &str| {
-        kyso(
+        verify_with(
             dir.path(),
+            leaf,
             &[
-                "cert",
-                "verify",
-                leaf,
-                "--chain",
-                "issuing-ca.pem",
-                "--trust",
-                "root-ca.pem",
                 "--crl",
                 "root-ca.crl.pem",
                 "--ocsp",
@@ -456,22 +445,10 @@ fn several_crls_in_one_file_pem_or_der() {
     std::fs::write(dir.path().join("crls.der"), &der).expect("write");
     for crls in ["crls.pem", "crls.der"] {
         let run = |leaf: &str| {
-            kyso(
+            verify_with(
                 dir.path(),
-                &[
-                    "cert",
-                    "verify",
-                    leaf,
-                    "--chain",
-                    "issuing-ca.pem",
-                    "--trust",
-                    "root-ca.pem",
-                    "--crl",
-                    crls,
-                    "--revocation",
-                    "require",
-                    "--json",
-                ],
+                leaf,
+                &["--crl", crls, "--revocation", "require", "--json"],
             )
         };
         let out = run("agency-signer.pem");
