@@ -20,14 +20,20 @@ const DEJAVU: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 /// Rendering resolution of the checks, as in the acceptance criteria.
 const DPI: f64 = 150.0;
 
+/// Whether the DejaVu font is installed; a missing one fails the test under CI.
+fn have_dejavu() -> bool {
+    let found = Path::new(DEJAVU).is_file();
+    if !found {
+        common::missing(&format!("{DEJAVU} (package {FONT_PACKAGE})"));
+    }
+    found
+}
+
 fn tools_ready() -> bool {
     let tools = ["qpdf", "pdftoppm", "pdftotext", "pdffonts", "zbarimg"];
     // Evaluate all, so every missing one is reported.
     let ok: Vec<bool> = tools.iter().map(|t| common::have_tool(t)).collect();
-    let font = Path::new(DEJAVU).is_file();
-    if !font {
-        common::missing(&format!("{DEJAVU} (package {FONT_PACKAGE})"));
-    }
+    let font = have_dejavu();
     ok.iter().all(|b| *b) && font
 }
 
@@ -492,8 +498,7 @@ fn missing_font_names_the_package_and_invisible_needs_none() {
 
 #[test]
 fn explicit_placement_on_a_missing_page_is_refused() {
-    if !Path::new(DEJAVU).is_file() {
-        common::missing(DEJAVU);
+    if !have_dejavu() {
         return;
     }
     let original = one_page_pdf();
@@ -508,8 +513,7 @@ fn explicit_placement_on_a_missing_page_is_refused() {
 
 #[test]
 fn a_character_missing_from_the_font_is_an_error_not_a_box() {
-    if !Path::new(DEJAVU).is_file() {
-        common::missing(DEJAVU);
+    if !have_dejavu() {
         return;
     }
     let original = one_page_pdf();

@@ -49,6 +49,18 @@ fn entry(thread: u64, i: u64) -> Entry {
     }
 }
 
+/// A new log of `ORIGIN` in `store`, publishing into the store's own record.
+fn create(store: &MemoryStore) -> Ledger {
+    Ledger::create(
+        store,
+        Box::new(store.published()),
+        ORIGIN,
+        signer(),
+        options(),
+    )
+    .unwrap()
+}
+
 fn open(store: &MemoryStore) -> Result<Ledger, LedgerError> {
     Ledger::open(
         store,
@@ -165,30 +177,14 @@ fn every_acknowledged_append_survives_a_crash_at_every_step() {
     // the log is opened; crash at each of them.
     let first_step = {
         let probe = MemoryStore::new();
-        drop(
-            Ledger::create(
-                &probe,
-                Box::new(probe.published()),
-                ORIGIN,
-                signer(),
-                options(),
-            )
-            .unwrap(),
-        );
+        drop(create(&probe));
         probe.next_step()
     };
     let last_step = first_step + 3 * THREADS * PER_THREAD;
     let mut crashes = 0;
     for crash_at in first_step..=last_step {
         let store = MemoryStore::new();
-        let ledger = Ledger::create(
-            &store,
-            Box::new(store.published()),
-            ORIGIN,
-            signer(),
-            options(),
-        )
-        .unwrap();
+        let ledger = create(&store);
         store.set_faults(FaultPlan {
             crash_before_step: Some(crash_at),
             fail_step: None,
@@ -242,14 +238,7 @@ fn every_acknowledged_append_survives_a_crash_at_every_step() {
 #[test]
 fn a_failed_write_fails_its_batch_only() {
     let store = MemoryStore::new();
-    let ledger = Ledger::create(
-        &store,
-        Box::new(store.published()),
-        ORIGIN,
-        signer(),
-        options(),
-    )
-    .unwrap();
+    let ledger = create(&store);
     ledger.append(&entry(0, 0)).unwrap();
     // Fail the write step of the next batch.
     store.set_faults(FaultPlan {
