@@ -203,8 +203,13 @@ impl SignedData {
         let Some(content) = &self.content else {
             return Ok(None);
         };
-        let digests = self
-            .required_digests()
+        let digests = self.digests_of(content)?;
+        self.verify_signers(&digests, Vec::new()).map(Some)
+    }
+
+    /// `content` hashed with every digest algorithm the signers need.
+    fn digests_of(&self, content: &[u8]) -> Result<Vec<ContentDigest>, CmsError> {
+        self.required_digests()
             .into_iter()
             .map(|algorithm| {
                 Ok(ContentDigest {
@@ -212,8 +217,7 @@ impl SignedData {
                     value: algorithm.digest(content)?,
                 })
             })
-            .collect::<Result<Vec<_>, CmsError>>()?;
-        self.verify_signers(&digests, Vec::new()).map(Some)
+            .collect()
     }
 
     fn verify_signers(
@@ -253,16 +257,7 @@ pub fn verify_detached(cms: &[u8], digests: &[ContentDigest]) -> Result<CmsRepor
 /// Parses `cms` and verifies it against `content`, hashing it with whatever the signers need.
 pub fn verify_detached_content(cms: &[u8], content: &[u8]) -> Result<CmsReport, CmsError> {
     let signed = SignedData::parse(cms)?;
-    let digests = signed
-        .required_digests()
-        .into_iter()
-        .map(|algorithm| {
-            Ok(ContentDigest {
-                algorithm,
-                value: algorithm.digest(content)?,
-            })
-        })
-        .collect::<Result<Vec<_>, CmsError>>()?;
+    let digests = signed.digests_of(content)?;
     signed.verify(&digests)
 }
 
