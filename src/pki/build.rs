@@ -84,14 +84,7 @@ impl<'a> Env<'a> {
             required_eku,
             required_key_usage: self.options.required_key_usage,
         };
-        let mut search = Search {
-            env: self,
-            inputs: &inputs,
-            cache: SignatureCache::new(),
-            first_failure: None,
-            depth,
-            too_long: false,
-        };
+        let mut search = Search::new(self, &inputs, depth);
         let mut path = vec![leaf];
         if let Some(report) = search.start(&mut path, budget) {
             return report;
@@ -274,14 +267,7 @@ impl Env<'_> {
             required_eku: None,
             required_key_usage: 0,
         };
-        let mut search = Search {
-            env: self,
-            inputs: &inputs,
-            cache: SignatureCache::new(),
-            first_failure: None,
-            depth,
-            too_long: false,
-        };
+        let mut search = Search::new(self, &inputs, depth);
         let mut path = vec![leaf];
         search
             .start(&mut path, budget)
@@ -304,6 +290,20 @@ struct Search<'e, 'a, 'i> {
     first_failure: Option<(Failure, Vec<PathCert>)>,
     depth: usize,
     too_long: bool,
+}
+
+impl<'e, 'a, 'i> Search<'e, 'a, 'i> {
+    /// A search from nothing seen yet, at signer nesting `depth`.
+    fn new(env: &'e Env<'a>, inputs: &'i PathInputs<'i>, depth: usize) -> Self {
+        Search {
+            env,
+            inputs,
+            cache: SignatureCache::new(),
+            first_failure: None,
+            depth,
+            too_long: false,
+        }
+    }
 }
 
 impl<'a> Search<'_, 'a, '_> {
