@@ -2,6 +2,9 @@
 //! then subsetting it, laying out the lines and the QR code, and writing the objects. The
 //! service keeps the parsed font, so `with_loaded_font` is the per-signature cost.
 
+#[path = "../tests/common/pdf.rs"]
+mod test_pdf;
+
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -16,23 +19,7 @@ fn one_page() -> Vec<u8> {
         b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
         b"<</Type /Page /Parent 2 0 R /MediaBox [0 0 595.28 841.89]>>",
     ];
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in bodies.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(b"xref\n0 4\n0000000000 65535 f\r\n");
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!("trailer\n<</Size 4 /Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
-    );
-    out
+    test_pdf::build_pdf(test_pdf::HEADER, &bodies, "")
 }
 
 fn appearance() -> SignatureAppearance {

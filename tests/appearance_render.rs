@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::pdf;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,14 +20,20 @@ const DEJAVU: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 /// Rendering resolution of the checks, as in the acceptance criteria.
 const DPI: f64 = 150.0;
 
+/// Whether the DejaVu font is installed; a missing one fails the test under CI.
+fn have_dejavu() -> bool {
+    let found = Path::new(DEJAVU).is_file();
+    if !found {
+        common::missing(&format!("{DEJAVU} (package {FONT_PACKAGE})"));
+    }
+    found
+}
+
 fn tools_ready() -> bool {
     let tools = ["qpdf", "pdftoppm", "pdftotext", "pdffonts", "zbarimg"];
     // Evaluate all, so every missing one is reported.
     let ok: Vec<bool> = tools.iter().map(|t| common::have_tool(t)).collect();
-    let font = Path::new(DEJAVU).is_file();
-    if !font {
-        common::missing(&format!("{DEJAVU} (package {FONT_PACKAGE})"));
-    }
+    let font = have_dejavu();
     ok.iter().all(|b| *b) && font
 }
 
@@ -40,12 +48,7 @@ fn page_pdf(extra: &str) -> Vec<u8> {
         "<</Type /Page /Parent 2 0 R /Contents 4 0 R /Resources <</Font <</F1 5 0 R>>>>{extra}>>"
     );
     let content: &[u8] = b"BT /F1 14 Tf 72 760 Td (QUYET DINH so 123/QD-UBND) Tj ET";
-    let stream = [
-        format!("<</Length {}>>\nstream\n", content.len()).as_bytes(),
-        content,
-        b"\nendstream",
-    ]
-    .concat();
+    let stream = pdf::stream("", content);
     let bodies: [&[u8]; 5] = [
         b"<</Type /Catalog /Pages 2 0 R>>",
         b"<</Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 595.28 841.89]>>",
@@ -53,29 +56,7 @@ fn page_pdf(extra: &str) -> Vec<u8> {
         &stream,
         b"<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>",
     ];
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in bodies.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f\r\n", bodies.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<</Size {} /Root 1 0 R>>\nstartxref\n{xref}\n%%EOF\n",
-            bodies.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    pdf::build_pdf(pdf::HEADER_BINARY, &bodies, "")
 }
 
 fn block(placement: Placement) -> SignatureAppearance {
@@ -517,8 +498,7 @@ fn missing_font_names_the_package_and_invisible_needs_none() {
 
 #[test]
 fn explicit_placement_on_a_missing_page_is_refused() {
-    if !Path::new(DEJAVU).is_file() {
-        common::missing(DEJAVU);
+    if !have_dejavu() {
         return;
     }
     let original = one_page_pdf();
@@ -533,8 +513,7 @@ fn explicit_placement_on_a_missing_page_is_refused() {
 
 #[test]
 fn a_character_missing_from_the_font_is_an_error_not_a_box() {
-    if !Path::new(DEJAVU).is_file() {
-        common::missing(DEJAVU);
+    if !have_dejavu() {
         return;
     }
     let original = one_page_pdf();

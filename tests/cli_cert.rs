@@ -52,8 +52,8 @@ fn json(out: &Output) -> Value {
     })
 }
 
-/// `cert verify LEAF` with the demo chain, anchor and both CRLs, plus `extra` arguments.
-fn verify(dir: &Path, leaf: &str, extra: &[&str]) -> Output {
+/// `cert verify LEAF` with the demo chain and anchor, plus `extra` arguments.
+fn verify_with(dir: &Path, leaf: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         "cert",
         "verify",
@@ -62,13 +62,45 @@ fn verify(dir: &Path, leaf: &str, extra: &[&str]) -> Output {
         "issuing-ca.pem",
         "--trust",
         "root-ca.pem",
-        "--crl",
-        "root-ca.crl.pem",
-        "--crl",
-        "issuing-ca.crl.pem",
     ];
     args.extend_from_slice(extra);
     kyso(dir, &args)
+}
+
+/// `cert verify LEAF` with the demo chain, anchor and both CRLs, plus `extra` arguments.
+fn verify(dir: &Path, leaf: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["--crl", "root-ca.crl.pem", "--crl", "issuing-ca.crl.pem"];
+    args.extend_from_slice(extra);
+    verify_with(dir, leaf, &args)
+}
+
+/// `verify LEAF --json` for a leaf that must not validate: exit code 1 and a report whose
+/// reason names the certificate's `holder`.
+fn rejected(dir: &Path, leaf: &str, holder: &str) -> Value {
+    let out = verify(dir, leaf, &["--json"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let v = json(&out);
+    assert!(
+        v["reason"].as_str().is_some_and(|r| r.contains(holder)),
+        "{v}"
+    );
+    v
+}
+
+/// The certificate in the PEM file `file` of `dir`.
+fn pem_cert(dir: &Path, file: &str) -> openssl::x509::X509 {
+    let pem = std::fs::read(dir.join(file)).expect("read");
+    openssl::x509::X509::from_pem(&pem).expect("pem")
+}
+
+/// The serial number of `cert` in hex, as OpenSSL prints it.
+fn serial_hex(cert: &openssl::x509::X509) -> String {
+    cert.serial_number()
+        .to_bn()
+        .expect("bn")
+        .to_hex_str()
+        .expect("hex")
+        .to_string()
 }
 
 #[test]
@@ -105,16 +137,10 @@ fn json_report_has_the_fields_and_literal_diacritics() {
     assert!(v["warnings"].is_array());
     let path = v["path"].as_array().expect("path");
     assert_eq!(path.len(), 3, "{raw}");
-    let leaf_pem = std::fs::read(dir.path().join("person-signer.pem")).expect("read");
-    let leaf = openssl::x509::X509::from_pem(&leaf_pem).expect("pem");
+    let leaf = pem_cert(dir.path(), "person-signer.pem");
     let digest = openssl::sha::sha256(&leaf.to_der().expect("der"));
     assert_eq!(path[0]["sha256"], hex::encode(digest));
-    let serial = leaf
-        .serial_number()
-        .to_bn()
-        .expect("bn")
-        .to_hex_str()
-        .expect("hex");
+    let serial = serial_hex(&leaf);
     assert_eq!(
         path[0]["serial"]
             .as_str()
@@ -132,33 +158,17 @@ fn json_report_has_the_fields_and_literal_diacritics() {
 #[test]
 fn revoked_signer_exits_1_revoked() {
     let dir = demo();
-    let out = verify(dir.path(), "revoked-signer.pem", &["--json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let v = json(&out);
+    // The reason names the certificate.
+    let v = rejected(dir.path(), "revoked-signer.pem", "Trần Thị Bình");
     assert_eq!(v["indication"], "TOTAL_FAILED");
     assert_eq!(v["sub_indication"], "REVOKED");
-    // The reason names the certificate.
-    assert!(
-        v["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("Trần Thị Bình")),
-        "{v}"
-    );
 }
 
 #[test]
 fn expired_signer_exits_1() {
     let dir = demo();
-    let out = verify(dir.path(), "expired-signer.pem", &["--json"]);
-    assert_eq!(code(&out), 1, "{}", stdout(&out));
-    let v = json(&out);
+    let v = rejected(dir.path(), "expired-signer.pem", "Lê Văn Cường");
     assert_ne!(v["indication"], "TOTAL_PASSED");
-    assert!(
-        v["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("Lê Văn Cường")),
-        "{v}"
-    );
 }
 
 #[test]
@@ -176,20 +186,12 @@ fn validation_time_before_the_leaf_was_issued_fails() {
 #[test]
 fn revocation_policy_decides_what_missing_status_means() {
     let dir = demo();
-    let base = [
-        "cert",
-        "verify",
-        "agency-signer.pem",
-        "--chain",
-        "issuing-ca.pem",
-        "--trust",
-        "root-ca.pem",
-        "--json",
-    ];
     let with = |policy: &str| {
-        let mut args = base.to_vec();
-        args.extend(["--revocation", policy]);
-        kyso(dir.path(), &args)
+        verify_with(
+            dir.path(),
+            "agency-signer.pem",
+            &["--json", "--revocation", policy],
+        )
     };
     let out = with("require");
     assert_eq!(code(&out), 1, "{}", stdout(&out));
@@ -215,9 +217,7 @@ fn revocation_policy_decides_what_missing_status_means() {
 #[test]
 fn der_leaf_and_multi_certificate_chain_file_are_read() {
     let dir = demo();
-    let pem = std::fs::read(dir.path().join("agency-signer.pem")).expect("read");
-    let der = openssl::x509::X509::from_pem(&pem)
-        .expect("pem")
+    let der = pem_cert(dir.path(), "agency-signer.pem")
         .to_der()
         .expect("der");
     std::fs::write(dir.path().join("agency-signer.der"), der).expect("write");
@@ -327,16 +327,7 @@ fn profile_decides_whether_a_tsa_certificate_may_sign_documents() {
 /// An OCSP response made by `openssl ocsp` acting as the demo responder, for `leaf`, from an
 /// index in which `revoked-signer.pem` is revoked.
 fn ocsp_response(dir: &Path, leaf: &str) -> String {
-    let serial = |file: &str| {
-        let pem = std::fs::read(dir.join(file)).expect("read");
-        let cert = openssl::x509::X509::from_pem(&pem).expect("pem");
-        cert.serial_number()
-            .to_bn()
-            .expect("bn")
-            .to_hex_str()
-            .expect("hex")
-            .to_string()
-    };
+    let serial = |file: &str| serial_hex(&pem_cert(dir, file));
     let index = format!(
         "V\t301231000000Z\t\t{}\tunknown\t/CN=agency\nR\t301231000000Z\t200101000000Z,keyCompromise\t{}\tunknown\t/CN=revoked\n",
         serial("agency-signer.pem"),
@@ -397,16 +388,10 @@ fn ocsp_responses_from_the_demo_responder_are_used() {
     // (ocsp-nocheck, RFC 6960 §4.2.2.2.1) needs no status of its own.
     let policy = "require";
     let args = |leaf: &str, resp: &str| {
-        kyso(
+        verify_with(
             dir.path(),
+            leaf,
             &[
-                "cert",
-                "verify",
-                leaf,
-                "--chain",
-                "issuing-ca.pem",
-                "--trust",
-                "root-ca.pem",
                 "--crl",
                 "root-ca.crl.pem",
                 "--ocsp",
@@ -460,22 +445,10 @@ fn several_crls_in_one_file_pem_or_der() {
     std::fs::write(dir.path().join("crls.der"), &der).expect("write");
     for crls in ["crls.pem", "crls.der"] {
         let run = |leaf: &str| {
-            kyso(
+            verify_with(
                 dir.path(),
-                &[
-                    "cert",
-                    "verify",
-                    leaf,
-                    "--chain",
-                    "issuing-ca.pem",
-                    "--trust",
-                    "root-ca.pem",
-                    "--crl",
-                    crls,
-                    "--revocation",
-                    "require",
-                    "--json",
-                ],
+                leaf,
+                &["--crl", crls, "--revocation", "require", "--json"],
             )
         };
         let out = run("agency-signer.pem");

@@ -233,23 +233,7 @@ fn kyso_signatures_verify_with_openssl_and_carry_pades_attributes() {
         let cert = pki.issue(&key, "Signer", 2000);
         let der = sign(CONTENT, &cert, &PKeySigner::new(key, alg).unwrap(), &pki);
         let sig = write(dir.path(), "sig.der", &der);
-        let (ok, text) = run(Command::new("openssl").args([
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            &sig,
-            "-content",
-            &data,
-            "-CAfile",
-            &root,
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ]));
+        let (ok, text) = openssl_cms_verify(&sig, &data, &root);
         assert!(
             ok,
             "{alg}: openssl cms -verify rejected kyso's signature: {text}"
@@ -279,23 +263,7 @@ fn kyso_signatures_verify_with_openssl_and_carry_pades_attributes() {
 
         // openssl must reject the signature over other content.
         let other = write(dir.path(), "other.bin", b"another document");
-        let (ok, _) = run(Command::new("openssl").args([
-            "cms",
-            "-verify",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            &sig,
-            "-content",
-            &other,
-            "-CAfile",
-            &root,
-            "-purpose",
-            "any",
-            "-out",
-            "/dev/null",
-        ]));
+        let (ok, _) = openssl_cms_verify(&sig, &other, &root);
         assert!(
             !ok,
             "{alg}: openssl accepted the signature over other content"
@@ -304,6 +272,28 @@ fn kyso_signatures_verify_with_openssl_and_carry_pades_attributes() {
 }
 
 /// Position of `needle` in `haystack`.
+/// `openssl cms -verify` of the detached DER signature `sig` over the file `content`, trusting
+/// `root`.
+fn openssl_cms_verify(sig: &str, content: &str, root: &str) -> (bool, String) {
+    run(Command::new("openssl").args([
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        sig,
+        "-content",
+        content,
+        "-CAfile",
+        root,
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+    ]))
+}
+
 fn find(haystack: &[u8], needle: &[u8]) -> usize {
     haystack
         .windows(needle.len())
@@ -1015,8 +1005,8 @@ fn kyso_tsa_responses_verify_with_openssl() {
         let serial_bytes = [0x80, serial as u8 + 1];
         let response = cms::respond(&request, &authority, signer, &serial_bytes, now).unwrap();
         let resp = write(d, "r.tsr", &response);
-        for check in [["-queryfile", query.to_str().unwrap()], ["-data", &data]] {
-            let (ok, text) = run(Command::new("openssl")
+        let ts_verify = |input: [&str; 2]| {
+            run(Command::new("openssl")
                 .args([
                     "ts",
                     "-verify",
@@ -1027,7 +1017,10 @@ fn kyso_tsa_responses_verify_with_openssl() {
                     "-untrusted",
                     &untrusted,
                 ])
-                .args(check));
+                .args(input))
+        };
+        for check in [["-queryfile", query.to_str().unwrap()], ["-data", &data]] {
+            let (ok, text) = ts_verify(check);
             assert!(
                 ok && text.contains("Verification: OK"),
                 "{}: {text}",
@@ -1035,18 +1028,7 @@ fn kyso_tsa_responses_verify_with_openssl() {
             );
         }
         let other = write(d, "other.bin", b"other data");
-        let (ok, _) = run(Command::new("openssl")
-            .args([
-                "ts",
-                "-verify",
-                "-in",
-                &resp,
-                "-CAfile",
-                &root,
-                "-untrusted",
-                &untrusted,
-            ])
-            .args(["-data", &other]));
+        let (ok, _) = ts_verify(["-data", &other]);
         assert!(!ok, "openssl accepted a token for other data");
         let (_, text) = run(Command::new("openssl").args(["ts", "-reply", "-in", &resp, "-text"]));
         assert!(text.contains("Status: Granted"), "{text}");

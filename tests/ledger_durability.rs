@@ -49,6 +49,18 @@ fn entry(thread: u64, i: u64) -> Entry {
     }
 }
 
+/// A new log of `ORIGIN` in `store`, publishing into the store's own record.
+fn create(store: &MemoryStore) -> Ledger {
+    Ledger::create(
+        store,
+        Box::new(store.published()),
+        ORIGIN,
+        signer(),
+        options(),
+    )
+    .unwrap()
+}
+
 fn open(store: &MemoryStore) -> Result<Ledger, LedgerError> {
     Ledger::open(
         store,
@@ -95,8 +107,8 @@ fn append_stream(ledger: &Ledger) -> (Vec<(u64, Vec<u8>)>, Option<SignedCheckpoi
     (acked.into_inner().unwrap(), last_cp.into_inner().unwrap())
 }
 
-#[test]
-fn unsynced_writes_are_lost_at_a_crash() {
+/// A store holding a new, empty log of `ORIGIN` (checkpoint `cp0`), and a connection to it.
+fn created_store() -> (MemoryStore, MemoryStore) {
     let store = MemoryStore::new();
     let mut conn = store.clone();
     let id = LogIdentity {
@@ -104,6 +116,12 @@ fn unsynced_writes_are_lost_at_a_crash() {
         verifier_key: signer().verifier().to_key_string(),
     };
     conn.create(&id, b"cp0").unwrap();
+    (store, conn)
+}
+
+#[test]
+fn unsynced_writes_are_lost_at_a_crash() {
+    let (store, mut conn) = created_store();
     let key = TileKey {
         level: TileLevel::Entries,
         index: 0,
@@ -139,13 +157,7 @@ fn unsynced_writes_are_lost_at_a_crash() {
 
 #[test]
 fn a_commit_from_a_stale_size_is_refused() {
-    let store = MemoryStore::new();
-    let mut conn = store.clone();
-    let id = LogIdentity {
-        origin: ORIGIN.into(),
-        verifier_key: signer().verifier().to_key_string(),
-    };
-    conn.create(&id, b"cp0").unwrap();
+    let (_store, mut conn) = created_store();
     let batch = CommitBatch {
         old_size: 3,
         new_size: 4,
@@ -165,30 +177,14 @@ fn every_acknowledged_append_survives_a_crash_at_every_step() {
     // the log is opened; crash at each of them.
     let first_step = {
         let probe = MemoryStore::new();
-        drop(
-            Ledger::create(
-                &probe,
-                Box::new(probe.published()),
-                ORIGIN,
-                signer(),
-                options(),
-            )
-            .unwrap(),
-        );
+        drop(create(&probe));
         probe.next_step()
     };
     let last_step = first_step + 3 * THREADS * PER_THREAD;
     let mut crashes = 0;
     for crash_at in first_step..=last_step {
         let store = MemoryStore::new();
-        let ledger = Ledger::create(
-            &store,
-            Box::new(store.published()),
-            ORIGIN,
-            signer(),
-            options(),
-        )
-        .unwrap();
+        let ledger = create(&store);
         store.set_faults(FaultPlan {
             crash_before_step: Some(crash_at),
             fail_step: None,
@@ -242,14 +238,7 @@ fn every_acknowledged_append_survives_a_crash_at_every_step() {
 #[test]
 fn a_failed_write_fails_its_batch_only() {
     let store = MemoryStore::new();
-    let ledger = Ledger::create(
-        &store,
-        Box::new(store.published()),
-        ORIGIN,
-        signer(),
-        options(),
-    )
-    .unwrap();
+    let ledger = create(&store);
     ledger.append(&entry(0, 0)).unwrap();
     // Fail the write step of the next batch.
     store.set_faults(FaultPlan {

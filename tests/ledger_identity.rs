@@ -46,6 +46,32 @@ fn open_sqlite(dir: &Path, origin: &str, seed: u8) -> Result<Ledger, LedgerError
     )
 }
 
+/// A new in-memory log of `ORIGIN` under key seed 1, publishing into the store's own record.
+fn create_memory(store: &MemoryStore) -> Ledger {
+    Ledger::create(
+        store,
+        Box::new(store.published()),
+        ORIGIN,
+        signer(ORIGIN, 1),
+        LedgerOptions::default(),
+    )
+    .unwrap()
+}
+
+/// Opening `store` against the published record of `published` (key seed 1, any origin),
+/// which must be refused; the reason.
+fn refused_open(store: &MemoryStore, published: &MemoryStore) -> LedgerError {
+    Ledger::open(
+        store,
+        Box::new(published.published()),
+        signer(ORIGIN, 1),
+        None,
+        LedgerOptions::default(),
+    )
+    .err()
+    .expect("must be refused")
+}
+
 #[test]
 fn sqlite_store_restored_behind_published_checkpoint_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -98,28 +124,13 @@ fn sqlite_store_restored_behind_published_checkpoint_is_refused() {
 #[test]
 fn memory_store_restored_behind_published_is_refused_and_ahead_is_accepted() {
     let store = MemoryStore::new();
-    let ledger = Ledger::create(
-        &store,
-        Box::new(store.published()),
-        ORIGIN,
-        signer(ORIGIN, 1),
-        LedgerOptions::default(),
-    )
-    .unwrap();
+    let ledger = create_memory(&store);
     ledger.append(&entry(0)).unwrap();
     let backup = store.backup();
     ledger.append(&entry(1)).unwrap();
     drop(ledger);
     store.restore(backup);
-    let err = Ledger::open(
-        &store,
-        Box::new(store.published()),
-        signer(ORIGIN, 1),
-        None,
-        LedgerOptions::default(),
-    )
-    .err()
-    .expect("must be refused");
+    let err = refused_open(&store, &store);
     assert!(
         matches!(
             err,
@@ -139,14 +150,7 @@ fn rewritten_history_of_the_published_size_is_refused() {
     let a = MemoryStore::new();
     let b = MemoryStore::new();
     for (store, first) in [(&a, 0u64), (&b, 100u64)] {
-        let l = Ledger::create(
-            store,
-            Box::new(store.published()),
-            ORIGIN,
-            signer(ORIGIN, 1),
-            LedgerOptions::default(),
-        )
-        .unwrap();
+        let l = create_memory(store);
         if first == 0 {
             l.append(&entry(first)).unwrap();
             l.append(&entry(first + 1)).unwrap();
@@ -156,15 +160,7 @@ fn rewritten_history_of_the_published_size_is_refused() {
             }
         }
     }
-    let err = Ledger::open(
-        &b,
-        Box::new(a.published()),
-        signer(ORIGIN, 1),
-        None,
-        LedgerOptions::default(),
-    )
-    .err()
-    .expect("must be refused");
+    let err = refused_open(&b, &a);
     assert!(
         matches!(err, LedgerError::ForkedFromPublished { .. }),
         "{err}"

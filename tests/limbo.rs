@@ -70,17 +70,6 @@ fn ku_bit(name: &str) -> u16 {
     }
 }
 
-fn pems(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn certs(list: &[String]) -> Result<Vec<Certificate>, PkiError> {
     let mut out = Vec::new();
     for p in list {
@@ -93,9 +82,10 @@ fn certs(list: &[String]) -> Result<Vec<Certificate>, PkiError> {
 fn run(case: &Value) -> (bool, String) {
     let outcome = (|| -> Result<kyso::pki::ChainReport, String> {
         let e = |e: PkiError| e.to_string();
-        let anchors =
-            TrustStore::from_certificates(certs(&pems(case.get("trusted_certs"))).map_err(e)?);
-        let inter = certs(&pems(case.get("untrusted_intermediates"))).map_err(e)?;
+        let anchors = TrustStore::from_certificates(
+            certs(&common::json_strings(case.get("trusted_certs"))).map_err(e)?,
+        );
+        let inter = certs(&common::json_strings(case.get("untrusted_intermediates"))).map_err(e)?;
         let peer = case
             .get("peer_certificate")
             .and_then(Value::as_str)
@@ -106,7 +96,7 @@ fn run(case: &Value) -> (bool, String) {
             .next()
             .ok_or("empty peer certificate")?;
         let mut crls = Vec::new();
-        for p in pems(case.get("crls")) {
+        for p in common::json_strings(case.get("crls")) {
             for b in pem_blocks(p.as_bytes()).map_err(e)? {
                 crls.push(Crl::from_der(&b.der).map_err(e)?);
             }
@@ -124,11 +114,11 @@ fn run(case: &Value) -> (bool, String) {
         } else {
             RevocationPolicy::Require
         };
-        let ekus: Vec<String> = pems(case.get("extended_key_usage"));
+        let ekus: Vec<String> = common::json_strings(case.get("extended_key_usage"));
         if let Some(first) = ekus.first() {
             opts.required_eku = Some(eku_oid(first).ok_or("unknown EKU name")?.to_owned());
         }
-        opts.required_key_usage = pems(case.get("key_usage"))
+        opts.required_key_usage = common::json_strings(case.get("key_usage"))
             .iter()
             .fold(0, |acc, k| acc | ku_bit(k));
         opts.max_intermediates = case

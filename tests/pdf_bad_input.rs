@@ -7,6 +7,7 @@ use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::pdf::stream;
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
 use kyso::pdf::{Diagnostic, Document, IncrementalWriter, ObjRef, Object, PdfError};
@@ -14,38 +15,7 @@ use kyso::pdf::{Diagnostic, Document, IncrementalWriter, ObjRef, Object, PdfErro
 /// Assembles a PDF with a classic xref table from object bodies numbered from 1; `trailer_extra`
 /// is added to the trailer dictionary.
 fn build_pdf(bodies: &[Vec<u8>], trailer_extra: &str) -> Vec<u8> {
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in bodies.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f\r\n", bodies.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<</Size {} /Root 1 0 R{trailer_extra}>>\nstartxref\n{xref}\n%%EOF\n",
-            bodies.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
-}
-
-fn stream(dict_extra: &str, data: &[u8]) -> Vec<u8> {
-    [
-        format!("<</Length {}{dict_extra}>>\nstream\n", data.len()).as_bytes(),
-        data,
-        b"\nendstream",
-    ]
-    .concat()
+    common::pdf::build_pdf(common::pdf::HEADER, bodies, trailer_extra)
 }
 
 fn minimal_with_content(content: Vec<u8>) -> Vec<u8> {

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::pdf;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -12,42 +14,16 @@ use kyso::pdf::{
     PdfString, SignatureField, XrefKind,
 };
 
-/// Assembles a PDF with a classic xref table from object bodies numbered from 1.
+/// Assembles a PDF with a classic xref table and a file identifier from object bodies numbered
+/// from 1.
 fn build_pdf(bodies: &[&[u8]]) -> Vec<u8> {
-    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in bodies.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f\r\n", bodies.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<</Size {} /Root 1 0 R /ID [<0123456789ABCDEF0123456789ABCDEF> <0123456789ABCDEF0123456789ABCDEF>]>>\nstartxref\n{xref}\n%%EOF\n",
-            bodies.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    pdf::build_pdf(pdf::HEADER_BINARY, bodies, pdf::TRAILER_ID)
 }
 
 /// A one-page document with a line of text.
 fn minimal_pdf() -> Vec<u8> {
     let content: &[u8] = b"BT /F1 24 Tf 72 720 Td (Quyet dinh so 123) Tj ET";
-    let stream = [
-        format!("<</Length {}>>\nstream\n", content.len()).as_bytes(),
-        content,
-        b"\nendstream",
-    ]
-    .concat();
+    let stream = pdf::stream("", content);
     build_pdf(&[
         b"<</Type /Catalog /Pages 2 0 R>>",
         b"<</Type /Pages /Kids [3 0 R] /Count 1>>",
@@ -594,12 +570,7 @@ fn hybrid_reference_file() {
 #[test]
 fn indirect_annots_and_fields_are_extended_in_place() {
     let content: &[u8] = b"BT /F1 24 Tf 72 720 Td (x) Tj ET";
-    let stream = [
-        format!("<</Length {}>>\nstream\n", content.len()).as_bytes(),
-        content,
-        b"\nendstream",
-    ]
-    .concat();
+    let stream = pdf::stream("", content);
     let original = build_pdf(&[
         b"<</Type /Catalog /Pages 2 0 R /AcroForm 6 0 R>>",
         b"<</Type /Pages /Kids [3 0 R] /Count 1>>",

@@ -40,17 +40,6 @@ fn read(dir: &Path, sub: &str, name: &str) -> Vec<u8> {
     std::fs::read(dir.join(sub).join(name)).unwrap_or_else(|e| panic!("{sub}/{name}: {e}"))
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Runs one case; returns `Err(explanation)` when the result disagrees with the suite.
 fn run_case(dir: &Path, case: &Value) -> Result<(), String> {
     let cert = |name: &str| Certificate::from_der(&read(dir, "certs", name));
@@ -64,11 +53,11 @@ fn run_case(dir: &Path, case: &Value) -> Result<(), String> {
     let outcome = (|| {
         let leaf = cert(leaf_name)?;
         let mut inter = Vec::new();
-        for name in strings(case.get("other_certs")) {
+        for name in common::json_strings(case.get("other_certs")) {
             inter.push(cert(&name)?);
         }
         let mut crls = Vec::new();
-        let mut crl_names = strings(case.get("crls"));
+        let mut crl_names = common::json_strings(case.get("crls"));
         crl_names.push("TrustAnchorRootCRL.crl".into());
         for name in crl_names {
             crls.push(Crl::from_der(&read(dir, "crls", &name))?);
@@ -88,7 +77,9 @@ fn run_case(dir: &Path, case: &Value) -> Result<(), String> {
             _ => RevocationPolicy::Require,
         };
         opts.policy = PolicyOptions {
-            user_initial_policy_set: strings(params.and_then(|p| p.get("user_initial_policy_set"))),
+            user_initial_policy_set: common::json_strings(
+                params.and_then(|p| p.get("user_initial_policy_set")),
+            ),
             initial_explicit_policy: flag("initial_explicit_policy"),
             initial_policy_mapping_inhibit: flag("initial_policy_mapping_inhibit"),
             initial_any_policy_inhibit: flag("initial_any_policy_inhibit"),

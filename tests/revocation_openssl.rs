@@ -323,6 +323,17 @@ fn assert_sub(report: &ChainReport, indication: Indication, sub: SubIndication) 
     );
 }
 
+/// `assert_sub`, and the report's reason mentions `why`.
+fn assert_sub_because(report: &ChainReport, indication: Indication, sub: SubIndication, why: &str) {
+    assert_sub(report, indication, sub);
+    assert!(report.reason.contains(why), "{}", report.reason);
+}
+
+fn assert_valid_without_warnings(report: &ChainReport) {
+    assert!(report.is_valid(), "{}", report.reason);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+}
+
 #[test]
 fn crls_from_openssl_ca() {
     if !have_openssl() {
@@ -364,11 +375,11 @@ fn crls_from_openssl_ca() {
     // A CRL past its nextUpdate is not used.
     let later = now + time::Duration::hours(2);
     let report = judge(&ca, &leaf, crls(&ca, 1), RevocationPolicy::Require, later);
-    assert_sub(&report, Indication::Indeterminate, SubIndication::TryLater);
-    assert!(
-        report.reason.contains("not recent enough"),
-        "{}",
-        report.reason
+    assert_sub_because(
+        &report,
+        Indication::Indeterminate,
+        SubIndication::TryLater,
+        "not recent enough",
     );
 
     ca.revoke("leaf");
@@ -380,8 +391,12 @@ fn crls_from_openssl_ca() {
             policy,
             now + time::Duration::minutes(1),
         );
-        assert_sub(&report, Indication::TotalFailed, SubIndication::Revoked);
-        assert!(report.reason.contains("keyCompromise"), "{}", report.reason);
+        assert_sub_because(
+            &report,
+            Indication::TotalFailed,
+            SubIndication::Revoked,
+            "keyCompromise",
+        );
         assert!(report.reason.contains("Nguyễn Văn An"), "{}", report.reason);
     }
 }
@@ -415,21 +430,19 @@ fn ocsp_from_the_openssl_responder() {
         RevocationPolicy::Require,
         now,
     );
-    assert!(report.is_valid(), "{}", report.reason);
-    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_valid_without_warnings(&report);
 
     // A delegated responder: its own status is unknown here, so under soft-fail it is accepted
     // and the leaf's status is known (no warning about the leaf); under require it is not.
     let delegated = || data(ca.ocsp("leaf", "responder"));
     let report = judge(&ca, &leaf, delegated(), RevocationPolicy::SoftFail, now);
-    assert!(report.is_valid(), "{}", report.reason);
-    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_valid_without_warnings(&report);
     let report = judge(&ca, &leaf, delegated(), RevocationPolicy::Require, now);
-    assert_sub(&report, Indication::Indeterminate, SubIndication::TryLater);
-    assert!(
-        report.reason.contains("could not be validated"),
-        "{}",
-        report.reason
+    assert_sub_because(
+        &report,
+        Indication::Indeterminate,
+        SubIndication::TryLater,
+        "could not be validated",
     );
 
     // With id-pkix-ocsp-nocheck the responder's own status is not asked for (RFC 6960
@@ -441,8 +454,7 @@ fn ocsp_from_the_openssl_responder() {
         RevocationPolicy::Require,
         OffsetDateTime::now_utc(),
     );
-    assert!(report.is_valid(), "{}", report.reason);
-    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_valid_without_warnings(&report);
 
     // A certificate without id-kp-OCSPSigning cannot answer for the CA.
     let report = judge(
@@ -452,8 +464,12 @@ fn ocsp_from_the_openssl_responder() {
         RevocationPolicy::Require,
         now,
     );
-    assert_sub(&report, Indication::Indeterminate, SubIndication::TryLater);
-    assert!(report.reason.contains("OCSPSigning"), "{}", report.reason);
+    assert_sub_because(
+        &report,
+        Indication::Indeterminate,
+        SubIndication::TryLater,
+        "OCSPSigning",
+    );
 
     ca.revoke("leaf");
     let report = judge(

@@ -203,8 +203,13 @@ impl SignedData {
         let Some(content) = &self.content else {
             return Ok(None);
         };
-        let digests = self
-            .required_digests()
+        let digests = self.digests_of(content)?;
+        self.verify_signers(&digests, Vec::new()).map(Some)
+    }
+
+    /// `content` hashed with every digest algorithm the signers need.
+    fn digests_of(&self, content: &[u8]) -> Result<Vec<ContentDigest>, CmsError> {
+        self.required_digests()
             .into_iter()
             .map(|algorithm| {
                 Ok(ContentDigest {
@@ -212,8 +217,7 @@ impl SignedData {
                     value: algorithm.digest(content)?,
                 })
             })
-            .collect::<Result<Vec<_>, CmsError>>()?;
-        self.verify_signers(&digests, Vec::new()).map(Some)
+            .collect()
     }
 
     fn verify_signers(
@@ -253,16 +257,7 @@ pub fn verify_detached(cms: &[u8], digests: &[ContentDigest]) -> Result<CmsRepor
 /// Parses `cms` and verifies it against `content`, hashing it with whatever the signers need.
 pub fn verify_detached_content(cms: &[u8], content: &[u8]) -> Result<CmsReport, CmsError> {
     let signed = SignedData::parse(cms)?;
-    let digests = signed
-        .required_digests()
-        .into_iter()
-        .map(|algorithm| {
-            Ok(ContentDigest {
-                algorithm,
-                value: algorithm.digest(content)?,
-            })
-        })
-        .collect::<Result<Vec<_>, CmsError>>()?;
+    let digests = signed.digests_of(content)?;
     signed.verify(&digests)
 }
 
@@ -320,23 +315,24 @@ fn verify_signer(
 
     match &si.signed_attributes {
         Some(attrs) => {
-            match single_value(attrs.get(oid::MESSAGE_DIGEST)) {
-                Some(value) => {
-                    let md = Reader::new(value).read_tag(tag::OCTET_STRING).ok();
-                    report.digest_ok =
-                        md.is_some_and(|t| t.content == content_digest.value.as_slice());
-                    if !report.digest_ok {
+            match attribute_is(
+                attrs,
+                oid::MESSAGE_DIGEST,
+                tag::OCTET_STRING,
+                &content_digest.value,
+            ) {
+                Some(ok) => {
+                    report.digest_ok = ok;
+                    if !ok {
                         report.problems.push(Problem::MessageDigestMismatch);
                     }
                 }
                 None => report.problems.push(Problem::MessageDigestMissing),
             }
-            match single_value(attrs.get(oid::CONTENT_TYPE)) {
-                Some(value) => {
-                    let ct = Reader::new(value).read_tag(tag::OID).ok();
-                    report.content_type_ok =
-                        ct.is_some_and(|t| t.content == sd.content_type.as_slice());
-                    if !report.content_type_ok {
+            match attribute_is(attrs, oid::CONTENT_TYPE, tag::OID, &sd.content_type) {
+                Some(ok) => {
+                    report.content_type_ok = ok;
+                    if !ok {
                         report.problems.push(Problem::ContentTypeAttributeMismatch);
                     }
                 }
@@ -417,6 +413,20 @@ fn single_value<'a>(
         return None;
     }
     first.values.first().map(Vec::as_slice)
+}
+
+/// Whether the single value of attribute `attr_oid` is a `value_tag` element with content
+/// `expected`; `None` when the attribute is absent, repeated or multi-valued (as
+/// [`single_value`]).
+fn attribute_is(
+    attrs: &super::parse::SignedAttributes,
+    attr_oid: &[u8],
+    value_tag: u8,
+    expected: &[u8],
+) -> Option<bool> {
+    let value = single_value(attrs.get(attr_oid))?;
+    let element = Reader::new(value).read_tag(value_tag).ok();
+    Some(element.is_some_and(|t| t.content == expected))
 }
 
 fn ess_status(attrs: &super::parse::SignedAttributes, cert: &CertificateId) -> EssStatus {

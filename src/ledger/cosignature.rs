@@ -5,13 +5,11 @@
 //! text; the signature bytes on the note line are the 8-byte big-endian timestamp followed by
 //! the 64-byte Ed25519 signature.
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 
 use super::error::LedgerError;
 use super::note::{
-    check_key_name, check_note_text, ed25519_public, key_id, split_key_string, KeyId,
+    check_key_name, check_note_text, format_key_string, key_id, parse_ed25519_verifier_key, KeyId,
     NoteSignature, NoteVerifier,
 };
 
@@ -50,28 +48,17 @@ impl CosignatureVerifier {
 
     /// Parses `<name>+<hex key ID>+<base64(0x04 ‖ public key)>`; the key ID must match.
     pub fn parse(vkey: &str) -> Result<Self, LedgerError> {
-        let (name, id, raw) = split_key_string(vkey)?;
-        let key = ed25519_public(SIG_TYPE_COSIGNATURE, &raw)?;
-        let v = CosignatureVerifier::new(name, key)?;
-        if v.key_id != id {
-            return Err(LedgerError::Key(format!(
-                "key ID {} does not match the key ({})",
-                hex::encode(id),
-                hex::encode(v.key_id)
-            )));
-        }
-        Ok(v)
+        let (name, key_id, key) = parse_ed25519_verifier_key(vkey, SIG_TYPE_COSIGNATURE)?;
+        Ok(CosignatureVerifier { name, key_id, key })
     }
 
     /// The verifier key string.
     pub fn to_key_string(&self) -> String {
-        let mut raw = vec![SIG_TYPE_COSIGNATURE];
-        raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.key_id),
-            B64.encode(raw)
+        format_key_string(
+            &self.name,
+            self.key_id,
+            SIG_TYPE_COSIGNATURE,
+            self.key.as_bytes(),
         )
     }
 

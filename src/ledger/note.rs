@@ -346,6 +346,33 @@ pub(crate) fn split_key_string(s: &str) -> Result<(&str, KeyId, Vec<u8>), Ledger
     Ok((name, key_id, key))
 }
 
+/// Parses an Ed25519 verifier key string `<name>+<hex key ID>+<base64(type ‖ public key)>` of
+/// signature type `sig_type`, giving the name, key ID and key once the ID is checked against the
+/// key.
+pub(crate) fn parse_ed25519_verifier_key(
+    vkey: &str,
+    sig_type: u8,
+) -> Result<(String, KeyId, VerifyingKey), LedgerError> {
+    let (name, id, raw) = split_key_string(vkey)?;
+    let key = ed25519_public(sig_type, &raw)?;
+    let computed = key_id(name, sig_type, key.as_bytes());
+    if computed != id {
+        return Err(LedgerError::Key(format!(
+            "key ID {} does not match the key ({})",
+            hex::encode(id),
+            hex::encode(computed)
+        )));
+    }
+    Ok((name.to_owned(), id, key))
+}
+
+/// The key string `<name>+<hex key ID>+<base64(type ‖ key bytes)>`.
+pub(crate) fn format_key_string(name: &str, key_id: KeyId, sig_type: u8, key: &[u8]) -> String {
+    let mut raw = vec![sig_type];
+    raw.extend_from_slice(key);
+    format!("{name}+{}+{}", hex::encode(key_id), B64.encode(raw))
+}
+
 /// Reads an Ed25519 public key from `type ‖ key` bytes, checking the type byte.
 pub(crate) fn ed25519_public(sig_type: u8, raw: &[u8]) -> Result<VerifyingKey, LedgerError> {
     let (t, key) = raw
@@ -385,28 +412,17 @@ impl Ed25519Verifier {
     /// Parses a verifier key string `<name>+<hex key ID>+<base64(0x01 ‖ public key)>`; the key
     /// ID must match the key.
     pub fn parse(vkey: &str) -> Result<Self, LedgerError> {
-        let (name, id, raw) = split_key_string(vkey)?;
-        let key = ed25519_public(SIG_TYPE_ED25519, &raw)?;
-        let v = Ed25519Verifier::new(name, key)?;
-        if v.key_id != id {
-            return Err(LedgerError::Key(format!(
-                "key ID {} does not match the key ({})",
-                hex::encode(id),
-                hex::encode(v.key_id)
-            )));
-        }
-        Ok(v)
+        let (name, key_id, key) = parse_ed25519_verifier_key(vkey, SIG_TYPE_ED25519)?;
+        Ok(Ed25519Verifier { name, key_id, key })
     }
 
     /// The verifier key string.
     pub fn to_key_string(&self) -> String {
-        let mut raw = vec![SIG_TYPE_ED25519];
-        raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.key_id),
-            B64.encode(raw)
+        format_key_string(
+            &self.name,
+            self.key_id,
+            SIG_TYPE_ED25519,
+            self.key.as_bytes(),
         )
     }
 
@@ -492,14 +508,13 @@ impl Ed25519Signer {
 
     /// The signer key string. It contains the private key: store it as a secret.
     pub fn to_key_string(&self) -> String {
-        let mut raw = vec![SIG_TYPE_ED25519];
-        raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{}+{}",
-            self.name,
-            hex::encode(self.key_id),
-            B64.encode(raw)
-        )
+        let key = format_key_string(
+            &self.name,
+            self.key_id,
+            SIG_TYPE_ED25519,
+            self.key.as_bytes(),
+        );
+        format!("PRIVATE+KEY+{key}")
     }
 
     /// Key name.

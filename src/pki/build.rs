@@ -84,14 +84,7 @@ impl<'a> Env<'a> {
             required_eku,
             required_key_usage: self.options.required_key_usage,
         };
-        let mut search = Search {
-            env: self,
-            inputs: &inputs,
-            cache: SignatureCache::new(),
-            first_failure: None,
-            depth,
-            too_long: false,
-        };
+        let mut search = Search::new(self, &inputs, depth);
         let mut path = vec![leaf];
         if let Some(report) = search.start(&mut path, budget) {
             return report;
@@ -274,14 +267,7 @@ impl Env<'_> {
             required_eku: None,
             required_key_usage: 0,
         };
-        let mut search = Search {
-            env: self,
-            inputs: &inputs,
-            cache: SignatureCache::new(),
-            first_failure: None,
-            depth,
-            too_long: false,
-        };
+        let mut search = Search::new(self, &inputs, depth);
         let mut path = vec![leaf];
         search
             .start(&mut path, budget)
@@ -304,6 +290,20 @@ struct Search<'e, 'a, 'i> {
     first_failure: Option<(Failure, Vec<PathCert>)>,
     depth: usize,
     too_long: bool,
+}
+
+impl<'e, 'a, 'i> Search<'e, 'a, 'i> {
+    /// A search from nothing seen yet, at signer nesting `depth`.
+    fn new(env: &'e Env<'a>, inputs: &'i PathInputs<'i>, depth: usize) -> Self {
+        Search {
+            env,
+            inputs,
+            cache: SignatureCache::new(),
+            first_failure: None,
+            depth,
+            too_long: false,
+        }
+    }
 }
 
 impl<'a> Search<'_, 'a, '_> {
@@ -445,16 +445,20 @@ mod tests {
     }
 
     fn run(leaf: &TestCert, inter: &[&TestCert], anchors: &[&TestCert]) -> ChainReport {
+        run_with(leaf, inter, anchors, &opts())
+    }
+
+    /// `run` under options `o`.
+    fn run_with(
+        leaf: &TestCert,
+        inter: &[&TestCert],
+        anchors: &[&TestCert],
+        o: &ValidationOptions,
+    ) -> ChainReport {
         let inter: Vec<Certificate> = inter.iter().map(|c| c.cert.clone()).collect();
         let store = TrustStore::from_certificates(anchors.iter().map(|c| c.cert.clone()));
-        validate_chain(
-            &leaf.cert,
-            &inter,
-            &store,
-            &RevocationData::default(),
-            &opts(),
-        )
-        .unwrap_or_else(|e| panic!("{e}"))
+        validate_chain(&leaf.cert, &inter, &store, &RevocationData::default(), o)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -527,11 +531,9 @@ mod tests {
     fn expired_validation_time_is_out_of_bounds() {
         let root = make_cert(CertSpec::ca("Root", 1), None);
         let ee = make_cert(CertSpec::ee("Leaf", 2), Some(&root));
-        let store = TrustStore::from_certificates([root.cert.clone()]);
         let mut o = opts();
         o.time = fixed_time("2041-01-01T00:00:00Z");
-        let r = validate_chain(&ee.cert, &[], &store, &RevocationData::default(), &o)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let r = run_with(&ee, &[], &[&root], &o);
         assert_eq!(r.indication, Indication::Indeterminate);
         assert_eq!(r.sub_indication, Some(SubIndication::OutOfBoundsNoPoe));
     }
@@ -541,19 +543,16 @@ mod tests {
         use super::super::revocation::RevocationPolicy;
         let root = make_cert(CertSpec::ca("Root", 1), None);
         let ee = make_cert(CertSpec::ee("Leaf", 2), Some(&root));
-        let store = TrustStore::from_certificates([root.cert.clone()]);
         let mut o = opts();
         o.revocation_policy = RevocationPolicy::SoftFail;
-        let r = validate_chain(&ee.cert, &[], &store, &RevocationData::default(), &o)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let r = run_with(&ee, &[], &[&root], &o);
         assert_eq!(r.indication, Indication::TotalPassed, "{}", r.reason);
         assert!(r
             .warnings
             .iter()
             .any(|w| w.contains("revocation status unknown")));
         o.revocation_policy = RevocationPolicy::Require;
-        let r = validate_chain(&ee.cert, &[], &store, &RevocationData::default(), &o)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let r = run_with(&ee, &[], &[&root], &o);
         assert_eq!(r.indication, Indication::Indeterminate);
         assert_eq!(r.sub_indication, Some(SubIndication::TryLater));
     }

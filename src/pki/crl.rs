@@ -425,35 +425,14 @@ pub const MAX_CRLS_PER_INPUT: usize = 1_000;
 /// Loads every CRL held in `data`: PEM blocks labelled `X509 CRL` (other blocks are skipped),
 /// or one or several concatenated DER CRLs. An input holding no CRL is an error.
 pub fn load_crls(data: &[u8]) -> Result<Vec<Crl>, PkiError> {
-    let mut out = Vec::new();
-    let mut push = |crl: Crl| {
-        if out.len() >= MAX_CRLS_PER_INPUT {
-            return Err(PkiError::TooLarge(format!(
-                "more than {MAX_CRLS_PER_INPUT} CRLs"
-            )));
-        }
-        out.push(crl);
-        Ok(())
-    };
-    if source::is_pem(data) {
-        for block in source::pem_blocks(data)? {
-            if block.label == "X509 CRL" {
-                push(Crl::from_der(&block.der)?)?;
-            }
-        }
-    } else {
-        let mut rest = data;
-        while !rest.is_empty() {
-            let len = source::der_length(rest)
-                .ok_or_else(|| PkiError::BadCrl("neither PEM nor a DER structure".into()))?;
-            push(Crl::from_der(rest.get(..len).unwrap_or_default())?)?;
-            rest = rest.get(len..).unwrap_or_default();
-        }
-    }
-    if out.is_empty() {
-        return Err(PkiError::BadCrl("the input holds no CRL".into()));
-    }
-    Ok(out)
+    source::load_der_objects(
+        data,
+        "X509 CRL",
+        MAX_CRLS_PER_INPUT,
+        ("CRL", "CRLs"),
+        Crl::from_der,
+        PkiError::BadCrl,
+    )
 }
 
 // x509-parser 0.18 drops a nameRelativeToCRLIssuer silently (it expects a SET header inside the
@@ -499,21 +478,7 @@ fn distribution_point_name(content: &[u8]) -> Result<DistributionPointName, Stri
             choice.data,
         )?)),
         Some(1) => {
-            let mut set = vec![0x31];
-            let len = choice.data.len();
-            if len < 0x80 {
-                set.push(len as u8);
-            } else {
-                let bytes: Vec<u8> = len
-                    .to_be_bytes()
-                    .iter()
-                    .copied()
-                    .skip_while(|b| *b == 0)
-                    .collect();
-                set.push(0x80 | bytes.len() as u8);
-                set.extend(bytes);
-            }
-            set.extend_from_slice(choice.data);
+            let set = source::der_tlv(0x31, choice.data);
             let (_, rdn) = RelativeDistinguishedName::from_der(&set)
                 .map_err(|e| format!("nameRelativeToCRLIssuer: {e}"))?;
             Ok(DistributionPointName::RelativeName(Rdn::from_x509(&rdn)))

@@ -14,6 +14,7 @@ use x509_parser::asn1_rs::{Any, FromDer, Tag};
 use x509_parser::x509::{AttributeTypeAndValue, RelativeDistinguishedName, X509Name};
 
 use super::error::PkiError;
+use super::source::der_tlv;
 
 /// OID of the PKCS#9 emailAddress attribute (RFC 5280 §4.2.1.10 makes name constraints on
 /// rfc822Name apply to it).
@@ -85,12 +86,12 @@ impl Rdn {
     pub fn to_der(&self) -> Vec<u8> {
         let mut set = Vec::new();
         for a in &self.attrs {
-            let mut atv = tlv(0x06, &a.oid_der);
+            let mut atv = der_tlv(0x06, &a.oid_der);
             let tag = u8::try_from(a.tag).unwrap_or(0x04);
-            atv.extend(tlv(tag, &a.value));
-            set.extend(tlv(0x30, &atv));
+            atv.extend(der_tlv(tag, &a.value));
+            set.extend(der_tlv(0x30, &atv));
         }
-        tlv(0x31, &set)
+        der_tlv(0x31, &set)
     }
 
     fn canonical(&self) -> String {
@@ -147,7 +148,7 @@ impl Name {
         rdns.push(rdn.clone());
         let mut content = der_content(&self.der).to_vec();
         content.extend(rdn.to_der());
-        Name::from_parts(tlv(0x30, &content), rdns)
+        Name::from_parts(der_tlv(0x30, &content), rdns)
     }
 
     /// The DER encoding as it appeared in the certificate.
@@ -246,23 +247,6 @@ impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.display())
     }
-}
-
-/// Encodes a universal-class TLV with a definite length.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let len = content.len();
-    let mut out = vec![tag];
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        let significant = bytes.get(skip..).unwrap_or_default();
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(significant);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 /// The content octets of a DER TLV (empty when malformed).

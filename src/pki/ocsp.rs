@@ -436,35 +436,14 @@ pub const MAX_RESPONSES_PER_INPUT: usize = 1_000;
 /// are skipped), or one or several concatenated DER responses. An input holding no response is
 /// an error.
 pub fn load_ocsp_responses(data: &[u8]) -> Result<Vec<OcspResponse>, PkiError> {
-    let mut out = Vec::new();
-    let mut push = |r: OcspResponse| {
-        if out.len() >= MAX_RESPONSES_PER_INPUT {
-            return Err(PkiError::TooLarge(format!(
-                "more than {MAX_RESPONSES_PER_INPUT} OCSP responses"
-            )));
-        }
-        out.push(r);
-        Ok(())
-    };
-    if source::is_pem(data) {
-        for block in source::pem_blocks(data)? {
-            if block.label == "OCSP RESPONSE" {
-                push(OcspResponse::from_der(&block.der)?)?;
-            }
-        }
-    } else {
-        let mut rest = data;
-        while !rest.is_empty() {
-            let len =
-                source::der_length(rest).ok_or_else(|| bad("neither PEM nor a DER structure"))?;
-            push(OcspResponse::from_der(rest.get(..len).unwrap_or_default())?)?;
-            rest = rest.get(len..).unwrap_or_default();
-        }
-    }
-    if out.is_empty() {
-        return Err(bad("the input holds no OCSP response"));
-    }
-    Ok(out)
+    source::load_der_objects(
+        data,
+        "OCSP RESPONSE",
+        MAX_RESPONSES_PER_INPUT,
+        ("OCSP response", "OCSP responses"),
+        OcspResponse::from_der,
+        PkiError::BadOcsp,
+    )
 }
 
 /// Whether `responder` may sign OCSP responses about certificates issued by `issuer`

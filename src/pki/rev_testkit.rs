@@ -17,24 +17,7 @@ use time::OffsetDateTime;
 use super::cert::Certificate;
 
 /// DER tag-length-value with a definite length.
-pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .iter()
-            .copied()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend_from_slice(&bytes);
-    }
-    out.extend_from_slice(content);
-    out
-}
+pub(crate) use super::source::der_tlv as tlv;
 
 pub fn seq(items: &[Vec<u8>]) -> Vec<u8> {
     tlv(0x30, &items.concat())

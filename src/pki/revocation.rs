@@ -740,6 +740,13 @@ mod tests {
         calls: usize,
     }
 
+    impl Accept {
+        /// Accepts `accepted` only, no call made yet.
+        fn only(accepted: Vec<Certificate>) -> Self {
+            Accept { accepted, calls: 0 }
+        }
+    }
+
     impl SignerValidator for Accept {
         fn validate_signer(&mut self, c: &Certificate, _: OffsetDateTime, _: &mut Budget) -> bool {
             self.calls += 1;
@@ -826,15 +833,7 @@ mod tests {
 
     fn status(p: &Pki, data: RevocationData) -> CertStatus {
         let pool = [p.root.cert.clone(), p.ca.cert.clone()];
-        status_with(
-            p,
-            data,
-            &pool,
-            &mut Accept {
-                accepted: Vec::new(),
-                calls: 0,
-            },
-        )
+        status_with(p, data, &pool, &mut Accept::only(Vec::new()))
     }
 
     fn crls(list: Vec<Crl>) -> RevocationData {
@@ -1122,10 +1121,7 @@ mod tests {
             p.ca.cert.clone(),
             crl_issuer.cert.clone(),
         ];
-        let mut accept = Accept {
-            accepted: vec![crl_issuer.cert.clone()],
-            calls: 0,
-        };
+        let mut accept = Accept::only(vec![crl_issuer.cert.clone()]);
         let data = crls(vec![indirect_crl(&p, &crl_issuer, Some(&p.ca))]);
         assert_revoked(status_with(&p, data, &pool, &mut accept), "keyCompromise");
         assert!(
@@ -1138,10 +1134,7 @@ mod tests {
         assert_eq!(status_with(&p, data, &pool, &mut accept), CertStatus::Good);
 
         // A CRL issuer the path validator does not accept makes the CRL unusable.
-        let mut reject = Accept {
-            accepted: Vec::new(),
-            calls: 0,
-        };
+        let mut reject = Accept::only(Vec::new());
         let data = crls(vec![indirect_crl(&p, &crl_issuer, Some(&p.ca))]);
         let why = unknown_why(status_with(&p, data, &pool, &mut reject));
         assert!(why.contains("could not be validated"), "{why}");
@@ -1160,10 +1153,7 @@ mod tests {
             "http://crl.example.vn/indirect.crl",
         )]));
         let data = crls(vec![crl(&spec, &crl_issuer.key)]);
-        let mut accept = Accept {
-            accepted: vec![crl_issuer.cert.clone()],
-            calls: 0,
-        };
+        let mut accept = Accept::only(vec![crl_issuer.cert.clone()]);
         let why = unknown_why(status_with(&p, data, &pool, &mut accept));
         assert!(why.starts_with("no CRL"), "{why}");
     }
@@ -1188,15 +1178,9 @@ mod tests {
             crl_signer.cert.clone(),
         ];
 
-        let mut accept = Accept {
-            accepted: vec![crl_signer.cert.clone()],
-            calls: 0,
-        };
+        let mut accept = Accept::only(vec![crl_signer.cert.clone()]);
         assert_revoked(status_with(&p, data(), &pool, &mut accept), "superseded");
-        let mut reject = Accept {
-            accepted: Vec::new(),
-            calls: 0,
-        };
+        let mut reject = Accept::only(Vec::new());
         assert!(matches!(
             status_with(&p, data(), &pool, &mut reject),
             CertStatus::Unknown { .. }
@@ -1212,10 +1196,7 @@ mod tests {
         let data = crls(vec![crl(&fresh_crl(&p), &twin.key)]);
         let pool = [p.root.cert.clone(), p.ca.cert.clone()];
         let mut budget = Budget::default();
-        let mut accept_none = Accept {
-            accepted: Vec::new(),
-            calls: 0,
-        };
+        let mut accept_none = Accept::only(Vec::new());
         let s = certificate_status(
             &twin.cert,
             &p.ca.cert,
@@ -1241,10 +1222,7 @@ mod tests {
         let signer = make_cert(spec, Some(&p.root));
         let data = crls(vec![crl(&fresh_crl(&p), &signer.key)]);
         let pool = [p.root.cert.clone(), p.ca.cert.clone(), signer.cert.clone()];
-        let mut accept = Accept {
-            accepted: vec![signer.cert.clone()],
-            calls: 0,
-        };
+        let mut accept = Accept::only(vec![signer.cert.clone()]);
         let why = unknown_why(status_with(&p, data, &pool, &mut accept));
         assert!(why.contains("cRLSign"), "{why}");
     }
@@ -1298,35 +1276,27 @@ mod tests {
         }
     }
 
+    /// A response signed by the issuing CA now, with one SingleResponse about `serial` valid
+    /// for a day.
+    fn ca_ocsp(p: &Pki, serial: u64, status: u8) -> Vec<u8> {
+        ocsp_response(
+            &p.ca,
+            &p.ca.key,
+            p.now,
+            &[single(p, serial, status, Some(p.now + day(1)))],
+            &[],
+            false,
+        )
+    }
+
     #[test]
     fn ocsp_from_the_issuing_ca_gives_good_or_revoked() {
         let p = pki();
-        let good = ocsp_response(
-            &p.ca,
-            &p.ca.key,
-            p.now,
-            &[single(&p, LEAF_SERIAL, 0, Some(p.now + day(1)))],
-            &[],
-            false,
-        );
+        let good = ca_ocsp(&p, LEAF_SERIAL, 0);
         assert_eq!(status(&p, ocsp_data(good)), CertStatus::Good);
-        let revoked = ocsp_response(
-            &p.ca,
-            &p.ca.key,
-            p.now,
-            &[single(&p, LEAF_SERIAL, 1, Some(p.now + day(1)))],
-            &[],
-            false,
-        );
+        let revoked = ca_ocsp(&p, LEAF_SERIAL, 1);
         assert_revoked(status(&p, ocsp_data(revoked)), "keyCompromise");
-        let unknown = ocsp_response(
-            &p.ca,
-            &p.ca.key,
-            p.now,
-            &[single(&p, LEAF_SERIAL, 2, Some(p.now + day(1)))],
-            &[],
-            false,
-        );
+        let unknown = ca_ocsp(&p, LEAF_SERIAL, 2);
         let why = unknown_why(status(&p, ocsp_data(unknown)));
         assert!(why.contains("does not know"), "{why}");
     }
@@ -1334,14 +1304,7 @@ mod tests {
     #[test]
     fn ocsp_about_another_certificate_is_ignored() {
         let p = pki();
-        let der = ocsp_response(
-            &p.ca,
-            &p.ca.key,
-            p.now,
-            &[single(&p, LEAF_SERIAL + 1, 1, Some(p.now + day(1)))],
-            &[],
-            false,
-        );
+        let der = ca_ocsp(&p, LEAF_SERIAL + 1, 1);
         let why = unknown_why(status(&p, ocsp_data(der)));
         assert!(why.starts_with("no CRL or OCSP response covers"), "{why}");
     }
@@ -1422,14 +1385,11 @@ mod tests {
                 false,
             );
             let pool = [p.root.cert.clone(), p.ca.cert.clone()];
-            let mut v = Accept {
-                accepted: if accepted {
-                    vec![r.cert.clone()]
-                } else {
-                    Vec::new()
-                },
-                calls: 0,
-            };
+            let mut v = Accept::only(if accepted {
+                vec![r.cert.clone()]
+            } else {
+                Vec::new()
+            });
             let s = status_with(&p, ocsp_data(der), &pool, &mut v);
             if expect_good {
                 assert_eq!(s, CertStatus::Good);
@@ -1501,10 +1461,7 @@ mod tests {
             false,
         );
         let pool = [p.root.cert.clone(), p.ca.cert.clone()];
-        let mut v = Accept {
-            accepted: vec![r.cert.clone()],
-            calls: 0,
-        };
+        let mut v = Accept::only(vec![r.cert.clone()]);
         let why = unknown_why(status_with(&p, ocsp_data(der), &pool, &mut v));
         assert!(why.contains("not issued by the CA's key"), "{why}");
     }
@@ -1513,14 +1470,7 @@ mod tests {
     fn revoked_from_any_valid_source_wins() {
         let p = pki();
         let mut data = crls(vec![crl(&fresh_crl(&p), &p.ca.key)]);
-        let der = ocsp_response(
-            &p.ca,
-            &p.ca.key,
-            p.now,
-            &[single(&p, LEAF_SERIAL, 1, Some(p.now + day(1)))],
-            &[],
-            false,
-        );
+        let der = ca_ocsp(&p, LEAF_SERIAL, 1);
         data.ocsp = ocsp_data(der).ocsp;
         assert_revoked(status(&p, data), "keyCompromise");
     }

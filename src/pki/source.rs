@@ -121,6 +121,48 @@ pub fn load_certificates(data: &[u8]) -> Result<Vec<Certificate>, PkiError> {
     Ok(out)
 }
 
+/// Loads every object of one kind held in `data`: the PEM blocks labelled `label` (other blocks
+/// are skipped), or one or several concatenated DER objects, each read with `parse`. More than
+/// `max` objects is [`PkiError::TooLarge`] (`nouns` names them there); a DER input that does not
+/// split into structures, or an input holding none, is the error `malformed` makes (`noun`
+/// names one object there).
+pub(crate) fn load_der_objects<T>(
+    data: &[u8],
+    label: &str,
+    max: usize,
+    (noun, nouns): (&str, &str),
+    parse: impl Fn(&[u8]) -> Result<T, PkiError>,
+    malformed: impl Fn(String) -> PkiError,
+) -> Result<Vec<T>, PkiError> {
+    let mut out = Vec::new();
+    let mut push = |object: T| {
+        if out.len() >= max {
+            return Err(PkiError::TooLarge(format!("more than {max} {nouns}")));
+        }
+        out.push(object);
+        Ok(())
+    };
+    if is_pem(data) {
+        for block in pem_blocks(data)? {
+            if block.label == label {
+                push(parse(&block.der)?)?;
+            }
+        }
+    } else {
+        let mut rest = data;
+        while !rest.is_empty() {
+            let len = der_length(rest)
+                .ok_or_else(|| malformed("neither PEM nor a DER structure".into()))?;
+            push(parse(rest.get(..len).unwrap_or_default())?)?;
+            rest = rest.get(len..).unwrap_or_default();
+        }
+    }
+    if out.is_empty() {
+        return Err(malformed(format!("the input holds no {noun}")));
+    }
+    Ok(out)
+}
+
 /// The certificates of a PKCS#7/CMS SignedData (a certs-only bundle or any signed message).
 pub fn pkcs7_certificates(der: &[u8]) -> Result<Vec<Certificate>, PkiError> {
     let p7 = Pkcs7::from_der(der).map_err(|e| PkiError::BadBundle(e.to_string()))?;
@@ -180,6 +222,24 @@ pub fn der_length(data: &[u8]) -> Option<usize> {
     };
     let total = header.checked_add(content)?;
     (total <= data.len()).then_some(total)
+}
+
+/// Encodes `tag`, the definite length of `content` in the shortest form (X.690 §10.1) and
+/// `content`.
+pub(crate) fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        let significant = bytes.get(skip..).unwrap_or_default();
+        out.push(0x80 | significant.len() as u8);
+        out.extend_from_slice(significant);
+    }
+    out.extend_from_slice(content);
+    out
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+pub mod pdf;
+
 /// True when running in CI, where a missing tool or data set is a failure, not a skip.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
@@ -52,4 +54,16 @@ pub fn missing(what: &str) {
         panic!("{what} is missing, and under CI=true that is a failure (run .ci/install-and-test)");
     }
     eprintln!("SKIPPED: {what} is missing (set CI=true to make this a failure)");
+}
+
+/// The strings of a JSON array (other items skipped); empty when `v` is absent or not an array.
+pub fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
+    v.and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
