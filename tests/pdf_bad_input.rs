@@ -44,6 +44,28 @@ fn assert_quick(start: Instant, what: &str) {
     );
 }
 
+/// `kyso verify` on a hostile file: it ends in bounded time with "not valid" (1) or "cannot be
+/// read" (2) — never a pass, a panic (101) or a signal.
+fn assert_verify_refuses(bytes: &[u8], what: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_kyso"))
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_quick(start, &format!("kyso verify on {what}"));
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(1 | 2)),
+        "kyso verify on {what} exited {code:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
 #[test]
 fn minimal_document_opens_cleanly() {
     let bytes = minimal();
@@ -147,6 +169,7 @@ fn million_objects_are_refused_quickly() {
         other => panic!("expected LimitExceeded, got {:?}", other.map(|_| ())),
     }
     assert_quick(built, "refusing a million objects");
+    assert_verify_refuses(&out, "a million objects");
     let _ = start;
 }
 
@@ -164,6 +187,7 @@ fn million_objects_in_an_xref_stream_are_refused() {
         Err(PdfError::LimitExceeded { .. })
     ));
     assert_quick(start, "refusing a million-entry xref stream");
+    assert_verify_refuses(&out, "a million-entry xref stream");
 }
 
 #[test]
@@ -183,6 +207,7 @@ fn deeply_nested_arrays_are_refused() {
         doc.object(ObjRef::new(3, 0)),
         Err(PdfError::LimitExceeded { .. })
     ));
+    assert_verify_refuses(&bytes, "deeply nested arrays in an object");
     // In the trailer: opening fails.
     let bad_trailer = build_pdf(
         &[b"<</Type /Catalog>>".to_vec()],
@@ -192,6 +217,7 @@ fn deeply_nested_arrays_are_refused() {
         Document::open(&bad_trailer[..]),
         Err(PdfError::LimitExceeded { .. })
     ));
+    assert_verify_refuses(&bad_trailer, "deeply nested arrays in the trailer");
 }
 
 fn zlib(data: &[u8]) -> Vec<u8> {
@@ -244,6 +270,7 @@ fn decompression_bombs_are_cut_short() {
         Err(PdfError::LimitExceeded { .. })
     ));
     assert_quick(start, "the bomb");
+    assert_verify_refuses(&bytes, "a decompression bomb in a content stream");
 
     // As a cross-reference stream, the document does not open at all.
     let mut out = b"%PDF-1.7\n1 0 obj <</Type /Catalog>> endobj\n".to_vec();
@@ -257,6 +284,7 @@ fn decompression_bombs_are_cut_short() {
         Err(PdfError::LimitExceeded { .. })
     ));
     assert_quick(start, "the xref-stream bomb");
+    assert_verify_refuses(&out, "a decompression bomb as the xref stream");
 }
 
 #[test]
