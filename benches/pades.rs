@@ -101,9 +101,16 @@ fn kyso_sign(input: &Path, out: &Path, k: &Keys) {
         field_name: None,
         appearance: None,
     };
-    let signed = pades::sign(&doc, &signer, &k.cert, &k.chain, &options).expect("sign");
-    let mut w = BufWriter::new(File::create(out).expect("create"));
-    std::io::copy(&mut File::open(input).expect("open"), &mut w).expect("copy");
+    // As `kyso sign` does: the original is copied on one core while the other hashes it.
+    let (signed, mut w) = std::thread::scope(|s| {
+        let copier = s.spawn(|| {
+            let mut w = File::create(out).expect("create");
+            std::io::copy(&mut File::open(input).expect("open"), &mut w).expect("copy");
+            w
+        });
+        let signed = pades::sign(&doc, &signer, &k.cert, &k.chain, &options).expect("sign");
+        (signed, copier.join().expect("copy thread"))
+    });
     w.write_all(&signed.update.bytes).expect("append");
     w.flush().expect("flush");
 }

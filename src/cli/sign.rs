@@ -1,7 +1,7 @@
 //! `kyso sign`: adds a PAdES signature to a PDF in an incremental update.
 
 use std::fs::File;
-use std::io::{BufWriter, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -170,32 +170,44 @@ fn sign(args: &SignArgs) -> Result<String, String> {
         field_name: None,
         appearance,
     };
-    let signed = pades::sign(&doc, &signer, &cert, &chain, &options)
-        .map_err(|e| format!("{}: {e}", args.input.display()))?;
-    write_output(&args.input, &args.out, &signed.update.bytes)?;
-    Ok(signed.field_name)
-}
-
-/// Copies the original and appends the update, through a temporary file renamed into place so
-/// that a failure never leaves a half-written output (and signing in place works).
-fn write_output(input: &Path, out: &Path, update: &[u8]) -> Result<(), String> {
-    let dir = out
+    let dir = args
+        .out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let tmp = tempfile_in(dir)?;
-    let result = (|| -> std::io::Result<()> {
-        let mut w = BufWriter::new(File::create(&tmp)?);
-        let mut r = File::open(input)?;
-        std::io::copy(&mut r, &mut w)?;
-        w.write_all(update)?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, out)
+    // The original bytes go into the output unchanged, so one core copies them (inside the
+    // kernel) while the other hashes them for the signature.
+    let (signed, copied) = std::thread::scope(|s| {
+        let copier = s.spawn(|| copy_original(&args.input, &tmp));
+        let signed = pades::sign(&doc, &signer, &cert, &chain, &options);
+        (signed, copier.join())
+    });
+    let result = (|| -> Result<String, String> {
+        let signed = signed.map_err(|e| format!("{}: {e}", args.input.display()))?;
+        let io = |e: std::io::Error| format!("{}: {e}", args.out.display());
+        let mut file = copied
+            .map_err(|_| "the copying thread panicked".to_string())?
+            .map_err(io)?;
+        file.write_all(&signed.update.bytes).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, &args.out).map_err(io)?;
+        Ok(signed.field_name)
     })();
-    result.map_err(|e| {
+    if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        format!("{}: {e}", out.display())
-    })
+    }
+    result
+}
+
+/// Copies `input` to a new file at `tmp` and returns it positioned at its end. The signed file
+/// is built in a temporary file renamed into place, so that a failure never leaves a
+/// half-written output (and signing in place works).
+fn copy_original(input: &Path, tmp: &Path) -> std::io::Result<File> {
+    let mut from = File::open(input)?;
+    let mut to = File::create(tmp)?;
+    std::io::copy(&mut from, &mut to)?;
+    Ok(to)
 }
 
 fn tempfile_in(dir: &Path) -> Result<PathBuf, String> {
