@@ -4,14 +4,13 @@
 //! every `*.pem`, `*.crt`, `*.cer` and `*.der` file in `anchors/` under `$KYSO_CERTS_DIR`, or
 //! under `certs/` in the working directory when that variable is unset (see `certs/README.md`).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{EXIT_INVALID, EXIT_UNREADABLE, EXIT_VALID};
+use super::EXIT_UNREADABLE;
 use crate::pki::crl::Crl;
 use crate::pki::ocsp::OcspResponse;
 use crate::pki::profile::Profile;
@@ -109,25 +108,7 @@ fn verify(args: &VerifyArgs) -> u8 {
     });
     match outcome {
         Ok(report) => {
-            let text = if args.json {
-                match serde_json::to_string_pretty(&report) {
-                    Ok(json) => json + "\n",
-                    Err(e) => {
-                        eprintln!("kyso cert verify: cannot serialize the report: {e}");
-                        return EXIT_UNREADABLE;
-                    }
-                }
-            } else {
-                human(&report)
-            };
-            // A closed pipe (`| head`) is not worth a panic; the exit code still tells.
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-            if report.is_valid() {
-                EXIT_VALID
-            } else {
-                EXIT_INVALID
-            }
+            super::print_report("cert verify", &report, report.is_valid(), args.json, human)
         }
         Err(Unreadable(msg)) => {
             eprintln!("kyso cert verify: {msg}");

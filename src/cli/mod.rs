@@ -62,3 +62,34 @@ pub fn main() -> ExitCode {
     };
     ExitCode::from(code)
 }
+
+/// Prints a verdict report on standard output — pretty JSON when `json`, else the command's
+/// plain-text rendering — and returns the exit code for its validity.
+fn print_report<R: serde::Serialize>(
+    command: &str,
+    report: &R,
+    valid: bool,
+    json: bool,
+    human: impl FnOnce(&R) -> String,
+) -> u8 {
+    use std::io::Write as _;
+    let text = if json {
+        match serde_json::to_string_pretty(report) {
+            Ok(j) => j + "\n",
+            Err(e) => {
+                eprintln!("kyso {command}: cannot serialize the report: {e}");
+                return EXIT_UNREADABLE;
+            }
+        }
+    } else {
+        human(report)
+    };
+    // A closed pipe (`| head`) is not worth a panic; the exit code still tells.
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    if valid {
+        EXIT_VALID
+    } else {
+        EXIT_INVALID
+    }
+}

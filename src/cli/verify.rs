@@ -2,7 +2,6 @@
 //! every one is TOTAL_PASSED, 1 otherwise, 2 when the file cannot be read as a PDF.
 
 use std::fs::File;
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -11,7 +10,7 @@ use time::OffsetDateTime;
 use super::cert::{
     certificates, configured_anchors, objects, parse_time, unreadable, word, Unreadable,
 };
-use super::{EXIT_INVALID, EXIT_UNREADABLE, EXIT_VALID};
+use super::EXIT_UNREADABLE;
 use crate::pades::{self, DocumentReport, VerifyOptions};
 use crate::pdf::{Document, FileSource, PdfError};
 use crate::pki::crl::Crl;
@@ -111,24 +110,7 @@ pub fn run(args: VerifyArgs) -> u8 {
             return EXIT_UNREADABLE;
         }
     };
-    let text = if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(j) => j + "\n",
-            Err(e) => {
-                eprintln!("kyso verify: cannot serialize the report: {e}");
-                return EXIT_UNREADABLE;
-            }
-        }
-    } else {
-        human(&report)
-    };
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
-    if report.is_valid() {
-        EXIT_VALID
-    } else {
-        EXIT_INVALID
-    }
+    super::print_report("verify", &report, report.is_valid(), args.json, human)
 }
 
 fn human(report: &DocumentReport) -> String {
