@@ -131,11 +131,22 @@ fn inputs(args: &VerifyArgs) -> Result<Inputs, Unreadable> {
     for path in &args.chain {
         intermediates.extend(certificates(path)?);
     }
-    let store = if args.trust.is_empty() {
+    let (store, revocation) = trust_and_revocation(&args.trust, &args.crl, &args.ocsp)?;
+    Ok((leaf, intermediates, store, revocation))
+}
+
+/// The trust anchors (`--trust` files, else the configured `certs/anchors/`) and the revocation
+/// data (`--crl`, `--ocsp` files) shared by `kyso cert verify` and `kyso verify`.
+pub(super) fn trust_and_revocation(
+    trust: &[PathBuf],
+    crl: &[PathBuf],
+    ocsp: &[PathBuf],
+) -> Result<(TrustStore, RevocationData), Unreadable> {
+    let store = if trust.is_empty() {
         configured_anchors()?
     } else {
         let mut store = TrustStore::new();
-        for path in &args.trust {
+        for path in trust {
             for cert in certificates(path)? {
                 store.add(cert);
             }
@@ -143,19 +154,19 @@ fn inputs(args: &VerifyArgs) -> Result<Inputs, Unreadable> {
         store
     };
     let mut revocation = RevocationData::default();
-    for path in &args.crl {
+    for path in crl {
         for der in objects(path, "X509 CRL")? {
             let crl = Crl::from_der(&der).map_err(|e| unreadable(path, &e))?;
             revocation.crls.push(crl);
         }
     }
-    for path in &args.ocsp {
+    for path in ocsp {
         for der in objects(path, "OCSP RESPONSE")? {
             let resp = OcspResponse::from_der(&der).map_err(|e| unreadable(path, &e))?;
             revocation.ocsp.push(resp);
         }
     }
-    Ok((leaf, intermediates, store, revocation))
+    Ok((store, revocation))
 }
 
 pub(super) fn unreadable(path: &Path, e: &PkiError) -> Unreadable {

@@ -7,14 +7,10 @@ use std::path::PathBuf;
 use clap::Args;
 use time::OffsetDateTime;
 
-use super::cert::{
-    certificates, configured_anchors, objects, parse_time, unreadable, word, Unreadable,
-};
+use super::cert::{parse_time, trust_and_revocation, word, Unreadable};
 use super::EXIT_UNREADABLE;
 use crate::pades::{self, DocumentReport, VerifyOptions};
 use crate::pdf::{Document, FileSource, PdfError};
-use crate::pki::crl::Crl;
-use crate::pki::ocsp::OcspResponse;
 use crate::pki::{RevocationData, RevocationPolicy, TrustStore};
 
 #[derive(Args, Debug)]
@@ -42,33 +38,7 @@ pub struct VerifyArgs {
 }
 
 fn inputs(args: &VerifyArgs) -> Result<(TrustStore, RevocationData), Unreadable> {
-    let store = if args.trust.is_empty() {
-        configured_anchors()?
-    } else {
-        let mut store = TrustStore::new();
-        for path in &args.trust {
-            for cert in certificates(path)? {
-                store.add(cert);
-            }
-        }
-        store
-    };
-    let mut revocation = RevocationData::default();
-    for path in &args.crl {
-        for der in objects(path, "X509 CRL")? {
-            revocation
-                .crls
-                .push(Crl::from_der(&der).map_err(|e| unreadable(path, &e))?);
-        }
-    }
-    for path in &args.ocsp {
-        for der in objects(path, "OCSP RESPONSE")? {
-            revocation
-                .ocsp
-                .push(OcspResponse::from_der(&der).map_err(|e| unreadable(path, &e))?);
-        }
-    }
-    Ok((store, revocation))
+    trust_and_revocation(&args.trust, &args.crl, &args.ocsp)
 }
 
 pub fn run(args: VerifyArgs) -> u8 {
