@@ -68,13 +68,9 @@ struct Signed {
     update: Vec<u8>,
 }
 
-fn unreadable(e: impl std::fmt::Display) -> ApiError {
-    ApiError::UnreadablePdf(format!("không đọc được tệp PDF / not a readable PDF: {e}"))
-}
-
 fn pades_error(e: PadesError) -> ApiError {
     match e {
-        PadesError::Pdf(p) => unreadable(p),
+        PadesError::Pdf(p) => super::verify::unreadable(&p),
         PadesError::Refused(m) => ApiError::SigningRefused(m),
         PadesError::Appearance(a) => {
             ApiError::SigningRefused(format!("visible signature block: {a}"))
@@ -119,7 +115,7 @@ fn sign_and_record(
     entry
         .validate()
         .map_err(|e| ApiError::BadRequest(format!("metadata: {e}")))?;
-    let doc = Document::open(pdf).map_err(unreadable)?;
+    let doc = Document::open(pdf).map_err(|e| super::verify::unreadable(&e))?;
     let id = DocumentId::random()?;
     let mut appearance = SignatureAppearance::for_certificate(&signer.parsed, now);
     appearance.agency = Some(signer.agency.clone());
