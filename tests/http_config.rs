@@ -80,15 +80,7 @@ fn a_configured_service_signs_with_its_agency_key() {
     let other = store
         .create_token("admin only", &[kyso::http::service_store::Scope::Admin])
         .unwrap();
-    let pdf = common::pdf::build_pdf(
-        common::pdf::HEADER_BINARY,
-        &[
-            "<</Type /Catalog /Pages 2 0 R>>",
-            "<</Type /Pages /Kids [3 0 R] /Count 1>>",
-            "<</Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]>>",
-        ],
-        "",
-    );
+    let pdf = common::pdf::one_page();
     let forbidden = server.post(
         "/v1/sign",
         "application/pdf",

@@ -27,18 +27,6 @@ fn replica(agency: &TestAgency, dir: &Path, name: &str, url: &str) -> Server {
     })
 }
 
-fn pdf() -> Vec<u8> {
-    common::pdf::build_pdf(
-        common::pdf::HEADER_BINARY,
-        &[
-            "<</Type /Catalog /Pages 2 0 R>>",
-            "<</Type /Pages /Kids [3 0 R] /Count 1>>",
-            "<</Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]>>",
-        ],
-        "",
-    )
-}
-
 #[test]
 fn two_replicas_on_one_postgresql_serve_the_same_documents() {
     let Some(pg) = ledger_support::PgServer::start() else {
@@ -59,7 +47,12 @@ fn two_replicas_on_one_postgresql_serve_the_same_documents() {
         if let Some(k) = key {
             h.push(("Idempotency-Key", k));
         }
-        let r = s.post("/v1/sign?document_number=1", "application/pdf", &h, &pdf());
+        let r = s.post(
+            "/v1/sign?document_number=1",
+            "application/pdf",
+            &h,
+            &common::pdf::one_page(),
+        );
         assert_eq!(r.status, 200, "{}", r.text());
         r
     };

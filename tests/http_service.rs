@@ -12,15 +12,7 @@ fn sample_pdf() -> Vec<u8> {
     if let Some(dir) = common::samples_dir() {
         return std::fs::read(dir.join("quyet-dinh-123-QD-UBND.pdf")).expect("read the sample");
     }
-    common::pdf::build_pdf(
-        common::pdf::HEADER_BINARY,
-        &[
-            "<</Type /Catalog /Pages 2 0 R>>",
-            "<</Type /Pages /Kids [3 0 R] /Count 1>>",
-            "<</Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]>>",
-        ],
-        "",
-    )
+    common::pdf::one_page()
 }
 
 #[test]
