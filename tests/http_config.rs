@@ -120,3 +120,80 @@ fn a_configured_service_signs_with_its_agency_key() {
     );
     assert!(!log.contains(&token.secret));
 }
+
+/// Opens a signing request whose body is only partly sent: it holds an in-flight slot.
+fn partial_upload(server: &Server, secret: &str) -> std::net::TcpStream {
+    use std::io::Write as _;
+    let mut s = std::net::TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
+    write!(
+        s,
+        "POST /v1/sign HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {secret}\r\n\
+         Content-Type: application/pdf\r\nContent-Length: 100000\r\n\r\n%PDF-1.7\n"
+    )
+    .unwrap();
+    s.flush().unwrap();
+    s
+}
+
+#[test]
+fn past_the_in_flight_limit_503_with_retry_after_and_slow_requests_time_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let agency = TestAgency::create(dir.path());
+    let config = agency.config(
+        &dir.path().join("kyso.toml"),
+        "public_base_url = \"https://verify.example.gov.vn\"",
+        "",
+        "[limits]\nmax_in_flight = 1\nqueue = 0\nrequest_timeout_seconds = 2\n",
+    );
+    let server = Server::start(Options {
+        config: Some(config),
+        ..Default::default()
+    });
+    let token = kyso::http::service_store::ServiceStore::open_sqlite(
+        &server.data_dir.join("service.sqlite"),
+    )
+    .unwrap()
+    .create_token(
+        "t",
+        &[kyso::http::service_store::Scope::Sign("agency".into())],
+    )
+    .unwrap();
+    let mut holder = partial_upload(&server, &token.secret);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let busy = server.post(
+        "/v1/verify",
+        "application/pdf",
+        &[],
+        &common::pdf::one_page(),
+    );
+    assert_eq!(busy.status, 503, "{}", busy.text());
+    assert_eq!(busy.code(), "overloaded");
+    assert_eq!(busy.header("retry-after"), Some("1"));
+    // Cheap routes are not gated.
+    assert_eq!(server.get("/checkpoint").status, 200);
+    // The stalled upload hits the request time limit.
+    let mut answer = String::new();
+    holder
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let _ = std::io::Read::read_to_string(&mut holder, &mut answer);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("\"code\":\"timeout\""), "{answer}");
+    // The slot is free again.
+    let ok = server.post(
+        "/v1/verify",
+        "application/pdf",
+        &[],
+        &common::pdf::one_page(),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let metrics = server.get("/metrics").text();
+    assert!(
+        metrics.contains(
+            "kyso_http_requests_total{route=\"/v1/verify\",method=\"POST\",status=\"503\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("kyso_http_request_duration_seconds_bucket{route=\"/v1/verify\""));
+    assert!(metrics.contains("kyso_ledger_size 0"));
+}
