@@ -242,6 +242,44 @@ fn bad_input_gets_documented_json_errors_and_the_server_stays_up() {
         "not_found",
     );
     check(server.get("/no/such/route"), 404, "not_found");
+    check(server.get("/v1/documents/%FF%FE"), 400, "bad_request");
+    check(server.get("/tile/0/%FF"), 400, "bad_request");
+    check(server.get("/v1/sign"), 405, "method_not_allowed");
+    check(
+        server.post("/v1/verify", "application/pdf", &[], b"not a pdf at all"),
+        422,
+        "unreadable_pdf",
+    );
+    check(
+        server.post(
+            "/v1/sign?visible=none",
+            "application/pdf",
+            &a,
+            &common::pdf::one_page(),
+        ),
+        400,
+        "bad_request",
+    );
+    check(
+        server.post(
+            "/v1/sign?colour=red",
+            "application/pdf",
+            &a,
+            &common::pdf::one_page(),
+        ),
+        400,
+        "bad_request",
+    );
+    check(
+        server.post(
+            "/v1/sign?signer=nobody",
+            "application/pdf",
+            &a,
+            &common::pdf::one_page(),
+        ),
+        400,
+        "bad_request",
+    );
     assert!(server.is_running());
     assert_eq!(server.get("/healthz").status, 200);
     assert!(server.stop(), "clean exit on SIGTERM");

@@ -120,6 +120,27 @@ impl From<crate::ledger::LedgerError> for ApiError {
     }
 }
 
+/// The error for a body that is not a readable PDF (encrypted files named as such).
+pub fn unreadable_pdf(e: &crate::pdf::PdfError) -> ApiError {
+    match e {
+        crate::pdf::PdfError::Encrypted => ApiError::UnreadablePdf(
+            "tệp PDF được mã hóa, không hỗ trợ / encrypted PDF: not supported".into(),
+        ),
+        other => ApiError::UnreadablePdf(format!(
+            "không đọc được tệp PDF / not a readable PDF: {other}"
+        )),
+    }
+}
+
+/// A path parameter, or a JSON 400 instead of axum's plain-text rejection (e.g. bytes that are
+/// not UTF-8).
+pub fn path_param(
+    p: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<String, ApiError> {
+    p.map(|axum::extract::Path(v)| v)
+        .map_err(|e| ApiError::BadRequest(format!("path: {}", e.body_text())))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();

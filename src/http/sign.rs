@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::auth::Caller;
 use super::document_id::DocumentId;
-use super::error::{blocking, ApiError, ErrorBody};
+use super::error::{blocking, unreadable_pdf, ApiError, ErrorBody};
 use super::service_store::{Claim, IdempotencyRecord, Scope};
 use super::state::{AppState, Signer};
 use crate::ledger::{Entry, EntryKind};
@@ -70,7 +70,7 @@ struct Signed {
 
 fn pades_error(e: PadesError) -> ApiError {
     match e {
-        PadesError::Pdf(p) => super::verify::unreadable(&p),
+        PadesError::Pdf(p) => unreadable_pdf(&p),
         PadesError::Refused(m) => ApiError::SigningRefused(m),
         PadesError::Appearance(a) => {
             ApiError::SigningRefused(format!("visible signature block: {a}"))
@@ -115,7 +115,7 @@ fn sign_and_record(
     entry
         .validate()
         .map_err(|e| ApiError::BadRequest(format!("metadata: {e}")))?;
-    let doc = Document::open(pdf).map_err(|e| super::verify::unreadable(&e))?;
+    let doc = Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
     let id = DocumentId::random()?;
     let mut appearance = SignatureAppearance::for_certificate(&signer.parsed, now);
     appearance.agency = Some(signer.agency.clone());

@@ -10,10 +10,10 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::documents::{record_by_revision_hash, DocumentRecord, DocumentStatus};
-use super::error::{blocking, ApiError, ErrorBody};
+use super::error::{blocking, unreadable_pdf, ApiError, ErrorBody};
 use super::state::AppState;
 use crate::pades::{self, Changes, DocumentReport, PadesError, VerifyOptions};
-use crate::pdf::{Document, PdfError};
+use crate::pdf::Document;
 use crate::pki::RevocationPolicy;
 use crate::verdict::Indication;
 
@@ -39,17 +39,6 @@ struct SignatureLedger {
     revoked: bool,
     /// The record with inclusion proofs and checkpoint, when known.
     record: Option<DocumentRecord>,
-}
-
-pub(crate) fn unreadable(e: &PdfError) -> ApiError {
-    match e {
-        PdfError::Encrypted => ApiError::UnreadablePdf(
-            "tệp PDF được mã hóa, không hỗ trợ / encrypted PDF: not supported".into(),
-        ),
-        other => ApiError::UnreadablePdf(format!(
-            "không đọc được tệp PDF / not a readable PDF: {other}"
-        )),
-    }
 }
 
 /// The prefixes of the file a revision may have been recorded under: up to its `%%EOF` line
@@ -131,7 +120,7 @@ fn verify_blocking(
     pdf: &[u8],
     policy: RevocationPolicy,
 ) -> Result<serde_json::Value, ApiError> {
-    let doc = Document::open(pdf).map_err(|e| unreadable(&e))?;
+    let doc = Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
     let options = VerifyOptions {
         now: OffsetDateTime::now_utc(),
         trust: &state.trust,
@@ -139,7 +128,7 @@ fn verify_blocking(
         revocation_policy: policy,
     };
     let report = pades::verify(&doc, &options).map_err(|e| match e {
-        PadesError::Pdf(p) => unreadable(&p),
+        PadesError::Pdf(p) => unreadable_pdf(&p),
         other => ApiError::UnreadablePdf(format!("the signatures could not be read: {other}")),
     })?;
     let mut reasons = Vec::new();
