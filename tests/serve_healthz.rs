@@ -84,3 +84,39 @@ fn sigterm_lets_an_in_flight_signing_finish_and_record() {
         Some("1")
     );
 }
+
+#[test]
+fn a_restart_keeps_the_ledger_key_and_documents_and_replaces_the_development_token() {
+    let kept = tempfile::tempdir().unwrap();
+    let data_dir = kept.path().join("data");
+    let options = || common::server::Options {
+        data_dir: Some(data_dir.clone()),
+        ..Default::default()
+    };
+    let first = Server::start(options());
+    let signed = first.sign(&common::pdf::one_page(), "", &[]);
+    let id = signed.header("kyso-document-id").unwrap().to_owned();
+    let vkey = std::fs::read_to_string(data_dir.join("log.vkey")).unwrap();
+    let old_token = first.token.clone().unwrap();
+    drop(first);
+    let second = Server::start(options());
+    assert_eq!(
+        std::fs::read_to_string(data_dir.join("log.vkey")).unwrap(),
+        vkey,
+        "the ledger key is reused"
+    );
+    assert_eq!(second.get(&format!("/v1/documents/{id}")).status, 200);
+    assert_ne!(second.token.as_deref(), Some(old_token.as_str()));
+    let stale = second.post(
+        "/v1/sign",
+        "application/pdf",
+        &[("Authorization", &format!("Bearer {old_token}"))],
+        &common::pdf::one_page(),
+    );
+    assert_eq!(
+        stale.status, 401,
+        "the previous development token is revoked"
+    );
+    let again = second.sign(&common::pdf::one_page(), "", &[]);
+    assert_eq!(again.header("kyso-ledger-index"), Some("1"));
+}
