@@ -135,7 +135,7 @@ pub async fn document_record(
     let state = state.clone();
     blocking(move || {
         let hash = id.ledger_hash();
-        let found = state.ledger.find_by_id_hash(&hash)?;
+        let found = state.reader().find_by_id_hash(&hash)?;
         Ok(record_from_events(&state, &hash, &found))
     })
     .await
@@ -146,12 +146,12 @@ pub fn record_by_revision_hash(
     state: &AppState,
     revision: &Hash,
 ) -> Result<Option<DocumentRecord>, ApiError> {
-    let by_hash = state.ledger.find_by_document_hash(revision)?;
+    let by_hash = state.reader().find_by_document_hash(revision)?;
     let Some(first) = by_hash.first() else {
         return Ok(None);
     };
     let id_hash = first.entry.document_id_hash;
-    let found = state.ledger.find_by_id_hash(&id_hash)?;
+    let found = state.reader().find_by_id_hash(&id_hash)?;
     Ok(record_from_events(state, &id_hash, &found))
 }
 

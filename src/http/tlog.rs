@@ -36,7 +36,7 @@ fn public(mut resp: Response, cache: &'static str, content_type: &'static str) -
     tag = "ledger"
 )]
 pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let cp = blocking(move || Ok(state.ledger.checkpoint()?)).await?;
+    let cp = blocking(move || Ok(state.reader().checkpoint()?)).await?;
     Ok(public(
         cp.into_response(),
         MOVING_CACHE,
@@ -64,7 +64,7 @@ pub async fn tile(
     let path = path_param(path)?;
     let full_path = format!("tile/{path}");
     let partial = path.contains(".p/");
-    let data = blocking(move || match state.ledger.tile(&full_path) {
+    let data = blocking(move || match state.reader().tile(&full_path) {
         Ok(d) => Ok(d),
         Err(e @ (LedgerError::Tile(_) | LedgerError::TooLarge(_))) => {
             Err(ApiError::BadRequest(format!("not a tile path: {e}")))
