@@ -518,3 +518,51 @@ fn sign_with_multipart_metadata_and_validate_the_signer_chain() {
     let wrong = server.post("/v1/certificates/validate", "text/plain", &[], b"{}");
     assert_eq!(wrong.status, 415);
 }
+
+/// Every PDF under `dir`, recursively, sorted.
+fn pdfs_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn published_attack_files_never_pass_nor_break_the_service() {
+    let Some(conformance) = common::conformance_dir() else {
+        return;
+    };
+    let files = pdfs_under(&conformance.join("pdf-attacks"));
+    assert!(!files.is_empty(), "no attack files found");
+    let mut server = Server::start_dev();
+    for f in &files {
+        let pdf = std::fs::read(f).unwrap();
+        let r = server.post("/v1/verify", "application/pdf", &[], &pdf);
+        assert!(
+            r.status == 200 || r.status == 422,
+            "{}: {} {}",
+            f.display(),
+            r.status,
+            r.text()
+        );
+        if r.status == 200 {
+            // None of them chains to the development anchors, and the ledger knows none.
+            let report = r.json();
+            assert_ne!(report["indication"], "TOTAL_PASSED", "{}", f.display());
+            assert_eq!(report["ledger_status"], "unknown");
+        } else {
+            assert_eq!(r.code(), "unreadable_pdf");
+        }
+        assert!(server.is_running(), "after {}", f.display());
+    }
+}
