@@ -77,6 +77,12 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// A metric family of one unlabelled sample.
+fn scalar(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+    family(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
 /// Escapes a label value (Prometheus text format: backslash, quote, newline).
 fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -151,43 +157,35 @@ impl Metrics {
         i.batches
             .write(&mut out, "kyso_ledger_batch_entries", "", &BATCH_BUCKETS);
         drop(i);
-        family(
+        scalar(
             &mut out,
             "kyso_signatures_total",
             "counter",
             "Documents signed and recorded in the ledger.",
+            self.signatures.load(Ordering::Relaxed),
         );
-        let _ = writeln!(
-            out,
-            "kyso_signatures_total {}",
-            self.signatures.load(Ordering::Relaxed)
-        );
-        family(
+        scalar(
             &mut out,
             "kyso_verifications_total",
             "counter",
             "Documents verified.",
+            self.verifications.load(Ordering::Relaxed),
         );
-        let _ = writeln!(
-            out,
-            "kyso_verifications_total {}",
-            self.verifications.load(Ordering::Relaxed)
-        );
-        family(
+        scalar(
             &mut out,
             "kyso_in_flight",
             "gauge",
             "Expensive requests being processed.",
+            in_flight as u64,
         );
-        let _ = writeln!(out, "kyso_in_flight {in_flight}");
         if let Some(size) = ledger_size {
-            family(
+            scalar(
                 &mut out,
                 "kyso_ledger_size",
                 "gauge",
                 "Entries in the ledger (latest checkpoint).",
+                size,
             );
-            let _ = writeln!(out, "kyso_ledger_size {size}");
         }
         out
     }
