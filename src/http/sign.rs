@@ -289,10 +289,12 @@ pub async fn sign(
     let query = query
         .map_err(|e| ApiError::BadRequest(format!("query parameters: {}", e.body_text())))?
         .0;
-    // Authorize before reading a large body when the signer is already known.
-    caller.require(&Scope::Sign(
-        state.signer(query.signer.as_deref())?.name.clone(),
-    ))?;
+    // Authorize before reading a large body when the signer is already known (a multipart
+    // body may still name it, and is checked once read).
+    if let Ok(signer) = state.signer(query.signer.as_deref()) {
+        caller.require(&Scope::Sign(signer.name.clone()))?;
+    }
+
     let key = idempotency_key(&headers)?;
     let upload = super::body::read_pdf(req, state.limits.max_body_bytes, true).await?;
     let params = match &upload.metadata {
