@@ -122,6 +122,7 @@ fn sign_and_record(
     appearance.qr_url = Some(state.verification_url(&id));
     appearance.ledger_key_id = Some(state.ledger_key_id.clone());
     appearance.placement = placement;
+    appearance.loaded_font = Some(state.font.clone());
     let options = SignOptions {
         claimed_time: now,
         reason: params.reason.clone().or_else(|| params.title.clone()),

@@ -82,6 +82,8 @@ pub struct Inner {
     /// The log's C2SP verifier key string.
     pub ledger_verifier_key: String,
     pub signers: Vec<Signer>,
+    /// The font of the visible blocks, loaded once at start.
+    pub font: crate::pdf::font::FontFace,
     pub trust: TrustStore,
     pub revocation: RevocationData,
     pub revocation_policy: RevocationPolicy,
@@ -282,6 +284,11 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
         .collect::<Result<Vec<_>, _>>()?;
     config.check_safe(demo_material(&signers, &config.trust.anchors)?.as_deref())?;
     let (trust, revocation) = load_trust(&config.trust)?;
+    // Every issued document has a visible block: without a font, refuse to start rather than
+    // fail every signing.
+    let font = crate::pades::fonts::FontChoice::default()
+        .load()
+        .map_err(|e| cfg(e.to_string()))?;
     let store = match &config.storage {
         Storage::Sqlite { .. } => {
             ServiceStore::open_sqlite(&config.data_dir.join("service.sqlite"))
@@ -320,6 +327,7 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
         ledger_key_id,
         ledger_verifier_key: verifier,
         signers,
+        font,
         trust,
         revocation,
         revocation_policy: config.trust.revocation,
