@@ -369,7 +369,7 @@ fn the_same_idempotency_key_gives_one_document_and_one_entry() {
     assert_eq!(second.header("idempotent-replayed"), Some("true"));
     let cp = server.get("/checkpoint").text();
     assert_eq!(cp.lines().nth(1), Some("1"), "one ledger entry: {cp}");
-    // The same key with another request is a conflict, not a second document.
+    // The same key with another request is refused, not a second document.
     let auth = server.auth();
     let other = server.post(
         "/v1/sign?document_number=2",
@@ -377,8 +377,8 @@ fn the_same_idempotency_key_gives_one_document_and_one_entry() {
         &[("Authorization", auth.as_str()), key[0]],
         &pdf,
     );
-    assert_eq!(other.status, 409, "{}", other.text());
-    assert_eq!(other.code(), "idempotency_conflict");
+    assert_eq!(other.status, 422, "{}", other.text());
+    assert_eq!(other.code(), "idempotency_key_reused");
     // Without the key, a second document.
     let third = server.sign(&pdf, "?document_number=1", &[]);
     assert_ne!(

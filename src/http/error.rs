@@ -55,9 +55,12 @@ pub enum ApiError {
     /// A valid token without the scope the route needs (RFC 6750 §3.1 `insufficient_scope`).
     #[error("{0}")]
     Forbidden(String),
-    /// The same `Idempotency-Key` is being processed, or was used for another request.
+    /// A request with the same `Idempotency-Key` is being processed (retry shortly).
     #[error("{0}")]
     IdempotencyConflict(String),
+    /// The `Idempotency-Key` was used for a different request (retrying will not help).
+    #[error("{0}")]
+    IdempotencyKeyReused(String),
     /// RFC 9110 §15.5.6.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -92,6 +95,9 @@ impl ApiError {
             ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::IdempotencyConflict(_) => (StatusCode::CONFLICT, "idempotency_conflict"),
+            ApiError::IdempotencyKeyReused(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+            }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::Timeout { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
