@@ -550,3 +550,41 @@ fn published_attack_files_never_pass_nor_break_the_service() {
         assert!(server.is_running(), "after {}", f.display());
     }
 }
+
+#[test]
+fn concurrent_requests_with_one_idempotency_key_make_one_entry() {
+    let server = Server::start_dev();
+    let pdf = sample_pdf();
+    let auth = server.auth();
+    let replies: Vec<common::server::Reply> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                s.spawn(|| {
+                    server.post(
+                        "/v1/sign",
+                        "application/pdf",
+                        &[
+                            ("Authorization", auth.as_str()),
+                            ("Idempotency-Key", "race"),
+                        ],
+                        &pdf,
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut ids = Vec::new();
+    for r in &replies {
+        match r.status {
+            200 => ids.push(r.header("kyso-document-id").unwrap().to_owned()),
+            409 => assert_eq!(r.code(), "idempotency_conflict"),
+            other => panic!("status {other}: {}", r.text()),
+        }
+    }
+    assert!(!ids.is_empty());
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one document: {ids:?}");
+    let cp = server.get("/checkpoint").text();
+    assert_eq!(cp.lines().nth(1), Some("1"), "one ledger entry: {cp}");
+}
