@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 
 use axum::{routing::get, Router};
 
+pub mod tsa;
+
 /// Builds the router. Kept separate from [`serve`] so tests can bind their own listener.
 pub fn router() -> Router {
     Router::new().route("/healthz", get(healthz))
