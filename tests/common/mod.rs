@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+pub mod net;
 pub mod pdf;
 
 /// True when running in CI, where a missing tool or data set is a failure, not a skip.
