@@ -76,7 +76,8 @@ impl LocalAuthority {
                     .map(|c| c.der().to_vec()),
             );
         }
-        let key = PKey::private_key_from_pem(key_pem).map_err(|e| CmsError::Crypto(e.to_string()))?;
+        let key =
+            PKey::private_key_from_pem(key_pem).map_err(|e| CmsError::Crypto(e.to_string()))?;
         let signer = PKeySigner::with_default_algorithm(key)?;
         let mut prefix = [0u8; SERIAL_PREFIX_LEN];
         openssl::rand::rand_bytes(&mut prefix).map_err(|e| CmsError::Crypto(e.to_string()))?;
@@ -112,10 +113,13 @@ impl LocalAuthority {
                     policy: &self.policy,
                     accuracy_seconds: Some(1),
                 };
-                let response = respond(request, &authority, &self.signer, &self.next_serial(), now)?;
+                let response =
+                    respond(request, &authority, &self.signer, &self.next_serial(), now)?;
                 Ok(Answer::Granted(response))
             }
-            Err(TsaFailure::BadRequest) => Ok(Answer::Unreadable(rejection(TsaFailure::BadRequest))),
+            Err(TsaFailure::BadRequest) => {
+                Ok(Answer::Unreadable(rejection(TsaFailure::BadRequest)))
+            }
             Err(other) => Ok(Answer::Refused(rejection(other))),
         }
     }

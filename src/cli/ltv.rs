@@ -84,7 +84,11 @@ pub struct MaterialArgs {
 
 impl MaterialArgs {
     /// The validation data for the signatures and timestamps in `bytes` (a PDF).
-    pub fn gather(&self, bytes: &[u8], timeout: u64) -> Result<(ValidationMaterial, Vec<String>), String> {
+    pub fn gather(
+        &self,
+        bytes: &[u8],
+        timeout: u64,
+    ) -> Result<(ValidationMaterial, Vec<String>), String> {
         let (store, supplied) =
             trust_and_revocation(&self.trust, &self.crl, &self.ocsp).map_err(|Unreadable(m)| m)?;
         let doc = Document::open(bytes).map_err(|e| e.to_string())?;
@@ -93,7 +97,13 @@ impl MaterialArgs {
             offline: self.offline,
             ..FetchConfig::default()
         });
-        let found = gather(&doc, &store, &supplied, Some(&fetcher), OffsetDateTime::now_utc());
+        let found = gather(
+            &doc,
+            &store,
+            &supplied,
+            Some(&fetcher),
+            OffsetDateTime::now_utc(),
+        );
         Ok((found.material, found.notes))
     }
 }
@@ -128,7 +138,10 @@ pub fn run(args: LtvArgs) -> u8 {
     match args.command {
         LtvCommand::Extend(a) => match extend(&a) {
             Ok(out) => {
-                println!("Đã bổ sung dữ liệu kiểm tra dài hạn / extended: {}", out.display());
+                println!(
+                    "Đã bổ sung dữ liệu kiểm tra dài hạn / extended: {}",
+                    out.display()
+                );
                 EXIT_VALID
             }
             Err(msg) => {
@@ -151,9 +164,10 @@ pub fn extension_of(
         eprintln!("Cảnh báo / warning: {n}");
     }
     let timestamper = if with_document_timestamp {
-        Some(tsa.timestamper()?.ok_or(
-            "a document timestamp needs --tsa URL or --tsa-cert/--tsa-key",
-        )?)
+        Some(
+            tsa.timestamper()?
+                .ok_or("a document timestamp needs --tsa URL or --tsa-cert/--tsa-key")?,
+        )
     } else {
         None
     };
@@ -162,9 +176,14 @@ pub fn extension_of(
 
 fn extend(args: &ExtendArgs) -> Result<PathBuf, String> {
     let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
-    let len = std::fs::metadata(&args.file).map_err(|e| io(&args.file, e))?.len();
+    let len = std::fs::metadata(&args.file)
+        .map_err(|e| io(&args.file, e))?
+        .len();
     if len > MAX_EXTEND_BYTES {
-        return Err(format!("{}: larger than {MAX_EXTEND_BYTES} bytes", args.file.display()));
+        return Err(format!(
+            "{}: larger than {MAX_EXTEND_BYTES} bytes",
+            args.file.display()
+        ));
     }
     let bytes = std::fs::read(&args.file).map_err(|e| io(&args.file, e))?;
     let tail = extension_of(&bytes, &args.material, &args.tsa, true)?;

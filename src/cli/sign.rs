@@ -9,10 +9,10 @@ use clap::{Args, ValueEnum};
 use openssl::pkey::{Id, PKey};
 use time::OffsetDateTime;
 
+use super::ltv::{extension_of, MaterialArgs, TsaArgs};
 use super::{EXIT_UNREADABLE, EXIT_VALID};
 use crate::cms::{PKeySigner, SignatureAlgorithm};
 use crate::pades::appearance::{Placement, SignatureAppearance};
-use super::ltv::{extension_of, MaterialArgs, TsaArgs};
 use crate::pades::{self, Certification, Level, SignOptions};
 use crate::pdf::{Document, FileSource};
 use crate::pki::{source, Certificate};

@@ -149,7 +149,13 @@ impl RevocationFetcher {
         Some(answer)
     }
 
-    fn store(&self, key: String, answer: Answer, next_update: Option<OffsetDateTime>, now: OffsetDateTime) {
+    fn store(
+        &self,
+        key: String,
+        answer: Answer,
+        next_update: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) {
         let cap = now + self.config.max_age;
         let fresh_until = next_update.unwrap_or(cap);
         if fresh_until <= now {
@@ -228,7 +234,10 @@ impl RevocationFetcher {
             .post(url, "application/ocsp-request", &request)?;
         let response = OcspResponse::from_der(&body).map_err(|e| bad(e.to_string()))?;
         let single = response.single_for(cert, issuer).ok_or_else(|| {
-            bad("the OCSP response is not about the certificate asked for (RFC 6960 §4.2.2.3)".into())
+            bad(
+                "the OCSP response is not about the certificate asked for (RFC 6960 §4.2.2.3)"
+                    .into(),
+            )
         })?;
         let next = single.next_update;
         self.store(key, Answer::Ocsp(response.clone()), next, now);
@@ -238,7 +247,10 @@ impl RevocationFetcher {
 
 /// DER OCSPRequest for one certificate, SHA-1 CertID (RFC 6960 §4.1.1; what responders,
 /// `openssl ocsp` included, index by).
-fn ocsp_request(cert: &Certificate, issuer: &Certificate) -> Result<Vec<u8>, openssl::error::ErrorStack> {
+fn ocsp_request(
+    cert: &Certificate,
+    issuer: &Certificate,
+) -> Result<Vec<u8>, openssl::error::ErrorStack> {
     let subject = X509::from_der(cert.der())?;
     let issuer = X509::from_der(issuer.der())?;
     let id = OcspCertId::from_cert(MessageDigest::sha1(), &subject, &issuer)?;

@@ -8,8 +8,7 @@ use std::time::Duration;
 use super::http::HttpClient;
 use super::FetchError;
 use crate::cms::{
-    timestamp_request, token_from_response, verify_timestamp_digest, ContentDigest,
-    DigestAlgorithm,
+    timestamp_request, token_from_response, verify_timestamp_digest, ContentDigest, DigestAlgorithm,
 };
 use crate::pades::{PadesError, Timestamper};
 

@@ -67,11 +67,7 @@ pub fn routes(authority: Arc<LocalAuthority>) -> Router {
 }
 
 fn json_error(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        Json(serde_json::json!({ "error": message })),
-    )
-        .into_response()
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
 fn reply(status: StatusCode, body: Vec<u8>) -> Response {

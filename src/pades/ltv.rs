@@ -12,8 +12,8 @@ use super::fields::signature_fields;
 use crate::cms::{SignedData, SIGNATURE_TIME_STAMP_TOKEN};
 use crate::pdf::{ByteSource, Dict, Document, IncrementalUpdate, IncrementalWriter, Object};
 use crate::pki::profile::Profile;
-use crate::pki::{validate_chain, Certificate, RevocationData, RevocationPolicy, TrustStore};
 use crate::pki::ValidationOptions;
+use crate::pki::{validate_chain, Certificate, RevocationData, RevocationPolicy, TrustStore};
 
 /// Most streams read from each `/DSS` array: validation data for a few signatures holds tens.
 pub const MAX_DSS_STREAMS: usize = 1_000;

@@ -327,11 +327,15 @@ fn is_document_timestamp<S: ByteSource>(doc: &Document<S>, field: &FieldInfo) ->
     let Some(r) = field.value_ref else {
         return false;
     };
-    doc.dict_in(doc.last_revision(), &Object::Ref(r), "the signature dictionary")
-        .is_ok_and(|sig| {
-            sig.get_name("Type") == Some(b"DocTimeStamp")
-                || sig.get_name("SubFilter") == Some(b"ETSI.RFC3161")
-        })
+    doc.dict_in(
+        doc.last_revision(),
+        &Object::Ref(r),
+        "the signature dictionary",
+    )
+    .is_ok_and(|sig| {
+        sig.get_name("Type") == Some(b"DocTimeStamp")
+            || sig.get_name("SubFilter") == Some(b"ETSI.RFC3161")
+    })
 }
 
 fn verify_field<S: ByteSource>(
@@ -682,7 +686,11 @@ fn check_cms<S: ByteSource>(
     report.validation_time = rfc3339(time);
     let mut certs = cms.certificates.clone();
     certs.extend(ctx.extra_certs.iter().cloned());
-    let cms_crls: Vec<Crl> = cms.crls.iter().filter_map(|c| Crl::from_der(c).ok()).collect();
+    let cms_crls: Vec<Crl> = cms
+        .crls
+        .iter()
+        .filter_map(|c| Crl::from_der(c).ok())
+        .collect();
     let mut revocation = options.revocation.clone();
     revocation.crls.extend(cms_crls.iter().cloned());
     let options_all = &VerifyOptions {
@@ -915,7 +923,11 @@ struct DssData {
 fn dss_data<S: ByteSource>(doc: &Document<S>) -> Result<DssData, PadesError> {
     let raw = dss_material(doc)?;
     Ok(DssData {
-        crls: raw.crls.iter().filter_map(|d| Crl::from_der(d).ok()).collect(),
+        crls: raw
+            .crls
+            .iter()
+            .filter_map(|d| Crl::from_der(d).ok())
+            .collect(),
         ocsp: raw
             .ocsp
             .iter()

@@ -12,6 +12,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use der::asn1::Ia5String;
 use der::asn1::{BitString, OctetString};
 use der::{Decode, Encode, EncodePem};
 use openssl::asn1::{Asn1Object, Asn1OctetString, Asn1Time, Asn1Type};
@@ -27,14 +28,12 @@ use openssl::x509::{X509Builder, X509Extension, X509Name, X509NameBuilder, X509}
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
-use der::asn1::Ia5String;
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::crl::CrlNumber;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
-    AccessDescription, AuthorityInfoAccessSyntax, CrlDistributionPoints,
-    AuthorityKeyIdentifier, BasicConstraints, CrlReason, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectKeyIdentifier,
+    AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints,
+    CrlDistributionPoints, CrlReason, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
 use x509_cert::ext::Extension;
 use x509_cert::name::Name;
@@ -812,9 +811,7 @@ fn readme(files: &[DemoFile], with_urls: bool) -> String {
              explicitly.\n\n",
         );
     }
-    s.push_str(
-        "| Tệp / File | Nội dung | Contents |\n|---|---|---|\n",
-    );
+    s.push_str("| Tệp / File | Nội dung | Contents |\n|---|---|---|\n");
     for f in files {
         let _ = writeln!(s, "| `{}` | {} | {} |", f.name, f.about_vi, f.about_en);
     }

@@ -24,9 +24,7 @@ pub struct Server {
 
 impl Server {
     /// Serves `handler(method, path, body)` on a free loopback port.
-    pub fn start(
-        handler: impl Fn(&str, &str, &[u8]) -> Reply + Send + Sync + 'static,
-    ) -> Server {
+    pub fn start(handler: impl Fn(&str, &str, &[u8]) -> Reply + Send + Sync + 'static) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let stop = Arc::new(AtomicBool::new(false));
@@ -67,10 +65,7 @@ impl Drop for Server {
     }
 }
 
-fn answer(
-    stream: TcpStream,
-    handler: &impl Fn(&str, &str, &[u8]) -> Reply,
-) -> std::io::Result<()> {
+fn answer(stream: TcpStream, handler: &impl Fn(&str, &str, &[u8]) -> Reply) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -109,17 +104,6 @@ pub fn free_port() -> u16 {
         .local_addr()
         .expect("addr")
         .port()
-}
-
-/// Waits until something listens on `port` (an outside server starting up).
-pub fn wait_for_port(port: u16) {
-    for _ in 0..100 {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("nothing listens on port {port}");
 }
 
 /// kyso's `/tsa` routes on their own axum server.
