@@ -6,10 +6,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use common::net::{free_port, Server, TsaServer};
+use common::{kyso_sign_command, run, text};
 use kyso::cms::{
     respond, timestamp_request, token_from_response, verify_timestamp, DigestAlgorithm, PKeySigner,
     TimestampAuthority, TimestampProblem,
@@ -91,32 +92,9 @@ impl Pki {
     }
 }
 
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run command")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn sample() -> Option<Vec<u8>> {
     let dir = common::samples_dir()?;
     Some(std::fs::read(dir.join("quyet-dinh-123-QD-UBND.pdf")).expect("sample"))
-}
-
-fn options() -> SignOptions {
-    SignOptions {
-        claimed_time: OffsetDateTime::now_utc(),
-        reason: None,
-        location: None,
-        certify: None,
-        field_name: None,
-        appearance: None,
-    }
 }
 
 /// `input` signed by `signer` (with the issuing CA as chain), time-stamped by `tsa` if given.
@@ -129,7 +107,15 @@ fn sign(
     let doc = Document::open(input).expect("open");
     let key = PKeySigner::with_default_algorithm(signer.key.clone()).expect("signer");
     let cert = signer.cert.to_der().expect("der");
-    let signed = pades::sign_timestamped(&doc, &key, &cert, chain, &options(), tsa).expect("sign");
+    let signed = pades::sign_timestamped(
+        &doc,
+        &key,
+        &cert,
+        chain,
+        &SignOptions::new(OffsetDateTime::now_utc()),
+        tsa,
+    )
+    .expect("sign");
     [input, &signed.update.bytes].concat()
 }
 
@@ -218,8 +204,28 @@ fn sig(report: &DocumentReport) -> &pades::SignatureReport {
         .expect("a signature")
 }
 
+/// The signature is INDETERMINATE/TRY_LATER and its reason mentions `why`.
+fn assert_try_later_because(report: &DocumentReport, why: &str) {
+    let s = sig(report);
+    assert_eq!(
+        s.sub_indication,
+        Some(SubIndication::TryLater),
+        "{report:#?}"
+    );
+    assert!(s.reason.contains(why), "{}", s.reason);
+}
+
 fn have(tools: &[&str]) -> bool {
     tools.iter().all(|t| common::have_tool(t))
+}
+
+/// The sample decision, when it and the outside `tools` are there.
+fn sample_with(tools: &[&str]) -> Option<Vec<u8>> {
+    if have(tools) {
+        sample()
+    } else {
+        None
+    }
 }
 
 #[test]
@@ -374,10 +380,9 @@ fn openssl_reply(cnf: &Path, query: &[u8]) -> Vec<u8> {
 
 #[test]
 fn kyso_accepts_tokens_from_openssl_ts_reply() {
-    if !have(&["openssl"]) {
+    let Some(input) = sample_with(&["openssl"]) else {
         return;
-    }
-    let Some(input) = sample() else { return };
+    };
     let pki = Pki::new(&DemoOptions::default());
     let dir = tempfile::tempdir().expect("dir");
     let cnf = openssl_tsa_config(&pki, dir.path());
@@ -402,19 +407,11 @@ fn kyso_accepts_tokens_from_openssl_ts_reply() {
     let input_path = dir.path().join("in.pdf");
     std::fs::write(&input_path, &input).expect("write");
     let out = dir.path().join("bt.pdf");
-    let o = run(Command::new(KYSO)
-        .arg("sign")
-        .arg(&input_path)
-        .arg("-o")
-        .arg(&out)
-        .arg("--key")
-        .arg(pki.path("agency-signer.key.pem"))
-        .arg("--cert")
-        .arg(pki.path("agency-signer.pem"))
-        .arg("--chain")
-        .arg(pki.path("issuing-ca.pem"))
-        .args(["--visible", "none", "--level", "B-T", "--tsa"])
-        .arg(server.url("/")));
+    let o = run(
+        kyso_sign_command(KYSO, pki.dir.path(), "agency-signer", &input_path, &out)
+            .args(["--visible", "none", "--level", "B-T", "--tsa"])
+            .arg(server.url("/")),
+    );
     assert!(o.status.success(), "{}", text(&o));
     let report = verify(
         &std::fs::read(&out).expect("read"),
@@ -428,36 +425,37 @@ fn kyso_accepts_tokens_from_openssl_ts_reply() {
     assert_eq!(sig(&report).time_source, "signature_timestamp");
 }
 
+/// The `openssl ocsp -index` file for the demo issuing CA: `good` valid, `revoked` revoked
+/// since 2026-01-01.
+fn write_index(pki: &Pki, good: &[&str], revoked: &[&str]) {
+    let mut index = String::new();
+    for (stem, status) in good
+        .iter()
+        .map(|s| (s, "V"))
+        .chain(revoked.iter().map(|s| (s, "R")))
+    {
+        let cert = X509::from_pem(&pki.read(&format!("{stem}.pem"))).expect("cert");
+        let serial = cert.serial_number().to_bn().expect("bn");
+        let serial = serial.to_hex_str().expect("hex");
+        let revoked_at = if status == "R" {
+            "260101000000Z,keyCompromise"
+        } else {
+            ""
+        };
+        index.push_str(&format!(
+            "{status}\t991231235959Z\t{revoked_at}\t{serial}\tunknown\t/CN={stem}\n"
+        ));
+    }
+    std::fs::write(pki.path("index.txt"), index).expect("index");
+}
+
 /// `openssl ocsp` as a responder for the demo issuing CA on `port`, `revoked` listed as
 /// revoked an hour ago; killed when dropped.
 struct Responder(Child);
 
 impl Responder {
     fn start(pki: &Pki, port: u16, good: &[&str], revoked: &[&str]) -> Responder {
-        let mut index = String::new();
-        for (stem, status) in good
-            .iter()
-            .map(|s| (s, "V"))
-            .chain(revoked.iter().map(|s| (s, "R")))
-        {
-            let cert = X509::from_pem(&pki.read(&format!("{stem}.pem"))).expect("cert");
-            let serial = cert
-                .serial_number()
-                .to_bn()
-                .expect("bn")
-                .to_hex_str()
-                .expect("hex")
-                .to_string();
-            let revoked_at = if status == "R" {
-                "260101000000Z,keyCompromise"
-            } else {
-                ""
-            };
-            index.push_str(&format!(
-                "{status}\t991231235959Z\t{revoked_at}\t{serial}\tunknown\t/CN={stem}\n"
-            ));
-        }
-        std::fs::write(pki.path("index.txt"), index).expect("index");
+        write_index(pki, good, revoked);
         let child = Command::new("openssl")
             .args(["ocsp", "-index"])
             .arg(pki.path("index.txt"))
@@ -534,10 +532,9 @@ fn online_pki() -> (Pki, Server, Responder, u16) {
 
 #[test]
 fn revocation_is_fetched_cached_and_required() {
-    if !have(&["openssl"]) {
+    let Some(input) = sample_with(&["openssl"]) else {
         return;
-    }
-    let Some(input) = sample() else { return };
+    };
     let (pki, mut crl_server, responder, _) = online_pki();
     let chain = vec![pki.der("issuing-ca.pem")];
     let signed = sign(&input, &pki.issued("agency-signer"), &chain, None);
@@ -665,21 +662,13 @@ fn kyso_sign_level(
     tsa_url: &str,
     extra: &[&str],
 ) {
-    let o = run(Command::new(KYSO)
-        .arg("sign")
-        .arg(input)
-        .arg("-o")
-        .arg(out)
-        .arg("--key")
-        .arg(pki.path("agency-signer.key.pem"))
-        .arg("--cert")
-        .arg(pki.path("agency-signer.pem"))
-        .arg("--chain")
-        .arg(pki.path("issuing-ca.pem"))
-        .args(["--visible", "none", "--level", level, "--tsa", tsa_url])
-        .arg("--trust")
-        .arg(pki.path("root-ca.pem"))
-        .args(extra));
+    let o = run(
+        kyso_sign_command(KYSO, pki.dir.path(), "agency-signer", input, out)
+            .args(["--visible", "none", "--level", level, "--tsa", tsa_url])
+            .arg("--trust")
+            .arg(pki.path("root-ca.pem"))
+            .args(extra),
+    );
     assert!(o.status.success(), "kyso sign {level}: {}", text(&o));
 }
 
@@ -716,10 +705,9 @@ fn kyso_verify_json(pki: &Pki, file: &Path, extra: &[&str]) -> (i32, serde_json:
 
 #[test]
 fn pyhanko_validates_kyso_levels_and_ltv_extend_keeps_earlier_bytes() {
-    if !have(&["pyhanko"]) {
+    let Some(input) = sample_with(&["pyhanko"]) else {
         return;
-    }
-    let Some(input) = sample() else { return };
+    };
     let pki = Pki::new(&DemoOptions::default());
     let server = TsaServer::start(pki.authority());
     let input_path = pki.path("in.pdf");
@@ -757,16 +745,20 @@ fn pyhanko_validates_kyso_levels_and_ltv_extend_keeps_earlier_bytes() {
     }
 
     // ltv extend on the B-LT file: one more revision, the earlier bytes unchanged, B-LTA.
+    let extend = |extra: &[&Path]| {
+        let o = run(Command::new(KYSO)
+            .args(["ltv", "extend"])
+            .arg(pki.path("B-LT.pdf"))
+            .args(extra)
+            .arg("--tsa")
+            .arg(&server.url)
+            .arg("--trust")
+            .arg(pki.path("root-ca.pem"))
+            .args(crl_args));
+        assert!(o.status.success(), "{}", text(&o));
+    };
     let lt = std::fs::read(pki.path("B-LT.pdf")).expect("read");
-    let o = run(Command::new(KYSO)
-        .args(["ltv", "extend"])
-        .arg(pki.path("B-LT.pdf"))
-        .arg("--tsa")
-        .arg(&server.url)
-        .arg("--trust")
-        .arg(pki.path("root-ca.pem"))
-        .args(crl_args));
-    assert!(o.status.success(), "{}", text(&o));
+    extend(&[]);
     let extended = std::fs::read(pki.path("B-LT.pdf")).expect("read");
     assert!(extended.len() > lt.len() && extended.starts_with(&lt));
     let (code, report) = kyso_verify_json(&pki, &pki.path("B-LT.pdf"), &["--offline"]);
@@ -775,17 +767,7 @@ fn pyhanko_validates_kyso_levels_and_ltv_extend_keeps_earlier_bytes() {
     let said = pyhanko_validate(&pki, &pki.path("B-LT.pdf"));
     assert!(said.contains("Signature timestamp token"), "{said}");
     // Extending again (before the last timestamp's certificate expires) adds another stamp.
-    let o = run(Command::new(KYSO)
-        .args(["ltv", "extend"])
-        .arg(pki.path("B-LT.pdf"))
-        .arg("-o")
-        .arg(pki.path("twice.pdf"))
-        .arg("--tsa")
-        .arg(&server.url)
-        .arg("--trust")
-        .arg(pki.path("root-ca.pem"))
-        .args(crl_args));
-    assert!(o.status.success(), "{}", text(&o));
+    extend(&[Path::new("-o"), &pki.path("twice.pdf")]);
     let (code, report) = kyso_verify_json(&pki, &pki.path("twice.pdf"), &["--offline"]);
     assert_eq!(code, 0, "{report:#}");
     let stamps = report["signatures"].as_array().map(|a| {
@@ -798,10 +780,9 @@ fn pyhanko_validates_kyso_levels_and_ltv_extend_keeps_earlier_bytes() {
 
 #[test]
 fn kyso_validates_pyhanko_levels() {
-    if !have(&["pyhanko", "openssl"]) {
+    let Some(input) = sample_with(&["pyhanko", "openssl"]) else {
         return;
-    }
-    let Some(input) = sample() else { return };
+    };
     let (pki, _crl_server, _responder, _) = online_pki();
     let server = TsaServer::start(pki.authority());
     let input_path = pki.path("in.pdf");
@@ -909,22 +890,18 @@ fn validation_happens_at_the_timestamp_time() {
     assert_eq!(report.indication, Indication::TotalFailed, "{report:#?}");
     assert_eq!(sig(&report).sub_indication, Some(SubIndication::Revoked));
 
+    // Signed with a timestamp at `t`; and the same with good-status CRLs of `t` in /DSS.
+    let stamped = |signer: &Issued, t: OffsetDateTime| {
+        let tsa = FixedTsa::new(&long_tsa, chain.clone(), t);
+        let signed = sign(&input, signer, &chain, Some(&tsa));
+        let before = t - Duration::hours(1);
+        let lt = archive(&signed, vec![crl(&[], before, t), root_crl(before)]);
+        (signed, lt)
+    };
+
     // Revoked after the timestamp, with the proof of good status archived in /DSS: passes.
     let s2 = issue(&pki, "Người ký 2", Role::Signer, now - Duration::days(10));
-    let t = now - Duration::days(2);
-    let signed = sign(
-        &input,
-        &s2,
-        &chain,
-        Some(&FixedTsa::new(&long_tsa, chain.clone(), t)),
-    );
-    let lt = archive(
-        &signed,
-        vec![
-            crl(&[], t - Duration::hours(1), t),
-            root_crl(t - Duration::hours(1)),
-        ],
-    );
+    let (signed, lt) = stamped(&s2, now - Duration::days(2));
     let revocation = data(&[crl(
         &[&s2],
         now - Duration::minutes(30),
@@ -946,19 +923,7 @@ fn validation_happens_at_the_timestamp_time() {
     // The signer's certificate expired 30 days ago, valid at the timestamp 40 days ago.
     let expired = pki.issued("expired-signer");
     let t = now - Duration::days(40);
-    let signed = sign(
-        &input,
-        &expired,
-        &chain,
-        Some(&FixedTsa::new(&long_tsa, chain.clone(), t)),
-    );
-    let lt = archive(
-        &signed,
-        vec![
-            crl(&[], t - Duration::hours(1), t),
-            root_crl(t - Duration::hours(1)),
-        ],
-    );
+    let (_, lt) = stamped(&expired, t);
     for policy in [RevocationPolicy::SoftFail, RevocationPolicy::Require] {
         let report = verify(&lt, &pki, &RevocationData::default(), policy, now);
         assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
@@ -986,10 +951,9 @@ fn validation_happens_at_the_timestamp_time() {
 
 #[test]
 fn hostile_timestamps_and_revocation_data_are_rejected_with_their_reason() {
-    if !have(&["openssl"]) {
+    let Some(input) = sample_with(&["openssl"]) else {
         return;
-    }
-    let Some(input) = sample() else { return };
+    };
     let pki = Pki::new(&DemoOptions::default());
     let now = OffsetDateTime::now_utc();
     let chain = vec![pki.der("issuing-ca.pem")];
@@ -1076,47 +1040,28 @@ fn hostile_timestamps_and_revocation_data_are_rejected_with_their_reason() {
     assert!(err.to_string().contains("not critical"), "{err}");
     let input_path = weak_dir.path().join("in.pdf");
     std::fs::write(&input_path, &input).expect("write");
-    let o = run(Command::new(KYSO)
-        .arg("sign")
-        .arg(&input_path)
-        .arg("-o")
-        .arg(weak_dir.path().join("out.pdf"))
-        .arg("--key")
-        .arg(pki.path("agency-signer.key.pem"))
-        .arg("--cert")
-        .arg(pki.path("agency-signer.pem"))
-        .args([
-            "--visible",
-            "none",
-            "--level",
-            "B-T",
-            "--tsa",
-            &weak_server.url,
-        ]));
+    let o = run(kyso_sign_command(
+        KYSO,
+        pki.dir.path(),
+        "agency-signer",
+        &input_path,
+        &weak_dir.path().join("out.pdf"),
+    )
+    .args([
+        "--visible",
+        "none",
+        "--level",
+        "B-T",
+        "--tsa",
+        &weak_server.url,
+    ]));
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("not critical"), "{}", text(&o));
 
     // OCSP: a response about another certificate, and one with a broken signature.
     let signed = sign(&input, &pki.issued("agency-signer"), &chain, None);
     let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(pki.path("index.txt"), {
-        let mut s = String::new();
-        for stem in ["agency-signer", "person-signer"] {
-            let cert = X509::from_pem(&pki.read(&format!("{stem}.pem"))).expect("cert");
-            let serial = cert
-                .serial_number()
-                .to_bn()
-                .expect("bn")
-                .to_hex_str()
-                .expect("hex")
-                .to_string();
-            s.push_str(&format!(
-                "V\t991231235959Z\t\t{serial}\tunknown\t/CN={stem}\n"
-            ));
-        }
-        s
-    })
-    .expect("index");
+    write_index(&pki, &["agency-signer", "person-signer"], &[]);
     let ocsp_for = |stem: &str| -> Vec<u8> {
         let req = dir.path().join(format!("{stem}.req"));
         let resp = dir.path().join(format!("{stem}.resp"));
@@ -1216,16 +1161,7 @@ fn hostile_timestamps_and_revocation_data_are_rejected_with_their_reason() {
         RevocationPolicy::Require,
         now,
     );
-    assert_eq!(
-        sig(&report).sub_indication,
-        Some(SubIndication::TryLater),
-        "{report:#?}"
-    );
-    assert!(
-        sig(&report).reason.contains("signature"),
-        "{}",
-        sig(&report).reason
-    );
+    assert_try_later_because(&report, "signature");
 
     // A stale CRL: nextUpdate three days ago.
     let stale = demo::crl_der(
@@ -1238,14 +1174,5 @@ fn hostile_timestamps_and_revocation_data_are_rejected_with_their_reason() {
     let mut revocation = pki.crls(&["root-ca.crl.pem"]);
     revocation.crls.extend(load_crls(&stale).expect("crl"));
     let report = verify(&signed, &pki, &revocation, RevocationPolicy::Require, now);
-    assert_eq!(
-        sig(&report).sub_indication,
-        Some(SubIndication::TryLater),
-        "{report:#?}"
-    );
-    assert!(
-        sig(&report).reason.contains("not recent enough"),
-        "{}",
-        sig(&report).reason
-    );
+    assert_try_later_because(&report, "not recent enough");
 }

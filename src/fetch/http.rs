@@ -41,9 +41,21 @@ impl HttpClient {
 
     /// GET `url`; the body of a 200 answer.
     pub fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
+        self.get_optional(url, MAX_RESPONSE_BYTES)?
+            .ok_or_else(|| FetchError::Status {
+                url: url.to_owned(),
+                status: 404,
+            })
+    }
+
+    /// GET `url`; the body of a 200 answer of at most `limit` bytes, `None` on 404.
+    pub fn get_optional(&self, url: &str, limit: u64) -> Result<Option<Vec<u8>>, FetchError> {
         check_url(url)?;
         let resp = self.agent.get(url).call().map_err(|e| transport(url, e))?;
-        body(url, resp)
+        if resp.status().as_u16() == 404 {
+            return Ok(None);
+        }
+        body(url, resp, limit).map(Some)
     }
 
     /// POST `body` as `content_type`; the body and content type of a 200 answer.
@@ -65,7 +77,7 @@ impl HttpClient {
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        Ok((body(url, resp)?, ct))
+        Ok((body(url, resp, MAX_RESPONSE_BYTES)?, ct))
     }
 }
 
@@ -85,7 +97,11 @@ fn transport(url: &str, e: ureq::Error) -> FetchError {
     }
 }
 
-fn body(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>, FetchError> {
+fn body(
+    url: &str,
+    mut resp: ureq::http::Response<ureq::Body>,
+    limit: u64,
+) -> Result<Vec<u8>, FetchError> {
     let status = resp.status().as_u16();
     if status != 200 {
         return Err(FetchError::Status {
@@ -95,12 +111,12 @@ fn body(url: &str, mut resp: ureq::http::Response<ureq::Body>) -> Result<Vec<u8>
     }
     resp.body_mut()
         .with_config()
-        .limit(MAX_RESPONSE_BYTES)
+        .limit(limit)
         .read_to_vec()
         .map_err(|e| match e {
             ureq::Error::BodyExceedsLimit(_) => FetchError::TooLarge {
                 url: url.to_owned(),
-                limit: MAX_RESPONSE_BYTES,
+                limit,
             },
             other => transport(url, other),
         })

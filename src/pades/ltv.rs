@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::error::PadesError;
 use super::fields::signature_fields;
+use super::sign::set_catalog_entry;
 use crate::cms::{SignedData, SIGNATURE_TIME_STAMP_TOKEN};
 use crate::pdf::{ByteSource, Dict, Document, IncrementalUpdate, IncrementalWriter, Object};
 use crate::pki::profile::Profile;
@@ -196,17 +197,7 @@ pub fn add_dss<S: ByteSource>(
         dss.set("VRI", vri.clone());
     }
     let dss_ref = w.add_object(dss);
-    let root = w.catalog_ref()?;
-    let mut catalog = match w.current(root)? {
-        Object::Dict(d) => d,
-        _ => {
-            return Err(PadesError::Refused(
-                "the catalog is not a dictionary".into(),
-            ))
-        }
-    };
-    catalog.set("DSS", Object::Ref(dss_ref));
-    w.replace_object(root, catalog);
+    set_catalog_entry(&mut w, "DSS", Object::Ref(dss_ref))?;
     Ok(Some(w.finish()?))
 }
 

@@ -69,6 +69,21 @@ pub struct SignOptions {
     pub appearance: Option<SignatureAppearance>,
 }
 
+impl SignOptions {
+    /// An invisible, uncertified signature claiming `claimed_time`, with no reason or
+    /// location, in the first free `SigN` field.
+    pub fn new(claimed_time: OffsetDateTime) -> SignOptions {
+        SignOptions {
+            claimed_time,
+            reason: None,
+            location: None,
+            certify: None,
+            field_name: None,
+            appearance: None,
+        }
+    }
+}
+
 /// The signed update: append [`update`](Self::update)`.bytes` to the unchanged original.
 #[derive(Debug, Clone)]
 pub struct SignedUpdate {
@@ -230,19 +245,9 @@ pub fn sign_timestamped<S: ByteSource>(
         value: Some(value),
     })?;
     if options.certify.is_some() {
-        let root = w.catalog_ref()?;
-        let mut catalog = match w.current(root)? {
-            Object::Dict(d) => d,
-            _ => {
-                return Err(PadesError::Refused(
-                    "the catalog is not a dictionary".into(),
-                ))
-            }
-        };
         let mut perms = Dict::new();
         perms.set("DocMDP", value);
-        catalog.set("Perms", perms);
-        w.replace_object(root, catalog);
+        set_catalog_entry(&mut w, "Perms", perms)?;
     }
     let mut update = w.finish()?;
     let digest = hash_signed_bytes(doc, &update)?;
@@ -264,6 +269,26 @@ pub fn sign_timestamped<S: ByteSource>(
         field_name,
         digest,
     })
+}
+
+/// Gives the catalog `key` = `value` in the update `w` (`/Perms` of a certification, `/DSS`).
+pub(super) fn set_catalog_entry<S: ByteSource>(
+    w: &mut IncrementalWriter<'_, S>,
+    key: &str,
+    value: impl Into<Object>,
+) -> Result<(), PadesError> {
+    let root = w.catalog_ref()?;
+    let mut catalog = match w.current(root)? {
+        Object::Dict(d) => d,
+        _ => {
+            return Err(PadesError::Refused(
+                "the catalog is not a dictionary".into(),
+            ))
+        }
+    };
+    catalog.set(key, value);
+    w.replace_object(root, catalog);
+    Ok(())
 }
 
 /// Room in `/Contents` for a document timestamp token: the TSA's signature, TSTInfo and the
