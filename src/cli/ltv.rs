@@ -14,8 +14,9 @@ use time::OffsetDateTime;
 use super::cert::{trust_and_revocation, Unreadable};
 use super::{EXIT_UNREADABLE, EXIT_VALID};
 use crate::fetch::{gather, FetchConfig, HttpTimestamper, RevocationFetcher};
-use crate::pades::{self, Timestamper, ValidationMaterial};
+use crate::pades::{self, Level, Timestamper, ValidationMaterial};
 use crate::pdf::Document;
+use crate::pki::{RevocationData, RevocationPolicy};
 use crate::timestamping::{LocalAuthority, DEFAULT_POLICY};
 
 /// Largest PDF extended in memory: far above any decision; the bound stops a wrong path to a
@@ -171,7 +172,40 @@ pub fn extension_of(
     } else {
         None
     };
-    pades::extend(bytes, &found, timestamper.as_deref()).map_err(|e| e.to_string())
+    let tail = pades::extend(bytes, &found, timestamper.as_deref()).map_err(|e| e.to_string())?;
+    let wanted = if with_document_timestamp {
+        Level::BLta
+    } else {
+        Level::BLt
+    };
+    let reached = level_reached(&[bytes, &tail].concat(), material)?;
+    if reached.is_none_or(|l| l < wanted) {
+        eprintln!(
+            "Cảnh báo / warning: dữ liệu lưu kèm chưa đủ để đạt {} / the archived data do not \
+             reach {} (reached: {}): give --crl/--ocsp or certificates with CRL/OCSP URLs",
+            wanted.name(),
+            wanted.name(),
+            reached.map_or("none", Level::name)
+        );
+    }
+    Ok(tail)
+}
+
+/// The PAdES level `bytes` reaches with only its embedded data, under the `require` policy.
+fn level_reached(bytes: &[u8], material: &MaterialArgs) -> Result<Option<Level>, String> {
+    let (store, _) = trust_and_revocation(&material.trust, &[], &[]).map_err(|Unreadable(m)| m)?;
+    let doc = Document::open(bytes).map_err(|e| e.to_string())?;
+    let report = pades::verify(
+        &doc,
+        &pades::VerifyOptions {
+            now: OffsetDateTime::now_utc(),
+            trust: &store,
+            revocation: &RevocationData::default(),
+            revocation_policy: RevocationPolicy::Require,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(report.level)
 }
 
 fn extend(args: &ExtendArgs) -> Result<PathBuf, String> {

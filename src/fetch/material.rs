@@ -73,7 +73,9 @@ pub fn gather<S: ByteSource>(
         out.revocation.ocsp.extend(fetched.data.ocsp);
         out.notes.extend(fetched.notes);
     }
-    out.material = ValidationMaterial::from_revocation(&out.revocation);
     out.material.certs = path_certs.iter().map(|c| c.der().to_vec()).collect();
+    // Merged, so that a CRL both supplied and fetched is archived once.
+    out.material
+        .merge(ValidationMaterial::from_revocation(&out.revocation));
     out
 }

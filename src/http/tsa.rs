@@ -118,3 +118,25 @@ async fn timestamp(State(state): State<TsaState>, headers: HeaderMap, body: Byte
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_bucket_allows_a_burst_then_refills_at_the_rate() {
+        let start = Instant::now();
+        let mut b = Bucket {
+            tokens: RATE_BURST,
+            last: start,
+        };
+        let burst = (0..1000).take_while(|_| b.take(start)).count();
+        assert_eq!(burst as f64, RATE_BURST);
+        assert!(!b.take(start));
+        // A tenth of a second later, about RATE_PER_SECOND / 10 more.
+        let later = start + Duration::from_millis(100);
+        let refilled = (0..1000).take_while(|_| b.take(later)).count();
+        assert_eq!(refilled as f64, (RATE_PER_SECOND / 10.0).floor());
+    }
+}

@@ -286,3 +286,36 @@ pub fn revocation_pairs(path: &[Certificate]) -> Vec<(Certificate, Certificate)>
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_ordered_and_named_as_the_standard_writes_them() {
+        assert!(Level::BB < Level::BT && Level::BT < Level::BLt && Level::BLt < Level::BLta);
+        for level in [Level::BB, Level::BT, Level::BLt, Level::BLta] {
+            let json = serde_json::to_value(level).expect("json");
+            assert_eq!(json, level.name());
+        }
+    }
+
+    #[test]
+    fn merging_material_keeps_one_copy_of_each_item() {
+        let mut a = ValidationMaterial {
+            certs: vec![vec![1], vec![2]],
+            crls: vec![vec![3]],
+            ocsp: Vec::new(),
+        };
+        a.merge(ValidationMaterial {
+            certs: vec![vec![2], vec![4]],
+            crls: vec![vec![3]],
+            ocsp: vec![vec![5]],
+        });
+        assert_eq!(a.certs, vec![vec![1], vec![2], vec![4]]);
+        assert_eq!(a.crls, vec![vec![3]]);
+        assert_eq!(a.ocsp, vec![vec![5]]);
+        assert!(!a.is_empty());
+        assert!(ValidationMaterial::default().is_empty());
+    }
+}
