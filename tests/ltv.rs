@@ -601,25 +601,10 @@ fn revocation_is_fetched_cached_and_required() {
     // Through the command line: kyso verify fetches by itself.
     let file = pki.path("signed.pdf");
     std::fs::write(&file, &signed).expect("write");
-    let o = run(Command::new(KYSO)
-        .arg("verify")
-        .arg(&file)
-        .arg("--trust")
-        .arg(pki.path("root-ca.pem"))
-        .args(["--revocation", "require", "--json"]));
-    assert!(o.status.success(), "{}", text(&o));
-    let o = run(Command::new(KYSO)
-        .arg("verify")
-        .arg(&file)
-        .arg("--trust")
-        .arg(pki.path("root-ca.pem"))
-        .args(["--revocation", "require", "--json", "--offline"]));
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "offline has no data: {}",
-        text(&o)
-    );
+    let (code, json) = kyso_verify_json(&pki, &file, &["--revocation", "require"]);
+    assert_eq!(code, 0, "{json:#}");
+    let (code, json) = kyso_verify_json(&pki, &file, &["--revocation", "require", "--offline"]);
+    assert_eq!(code, 1, "offline has no data: {json:#}");
 
     // Responder and CRL server gone.
     drop(responder);
@@ -629,6 +614,13 @@ fn revocation_is_fetched_cached_and_required() {
         report.indication,
         Indication::TotalPassed,
         "fresh cache still serves"
+    );
+    // The command line keeps no cache: under require the verdict is TRY_LATER, exit 1.
+    let (code, json) = kyso_verify_json(&pki, &file, &["--revocation", "require"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(
+        json["signatures"][0]["sub_indication"], "TRY_LATER",
+        "{json:#}"
     );
     // Two days on, the OCSP answer (nextUpdate one day) is stale and cannot be refreshed.
     let later = now + Duration::days(2);
