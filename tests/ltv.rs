@@ -15,7 +15,9 @@ use kyso::cms::{
     respond, timestamp_request, token_from_response, verify_timestamp, DigestAlgorithm, PKeySigner,
     TimestampAuthority, TimestampProblem,
 };
-use kyso::fetch::{gather, FetchConfig, HttpTimestamper, RevocationFetcher};
+use kyso::fetch::{
+    gather, sign_at_level, FetchConfig, HttpTimestamper, LevelSources, RevocationFetcher,
+};
 use kyso::pades::{self, DocumentReport, Level, PadesError, SignOptions, Timestamper};
 use kyso::pades::{ValidationMaterial, VerifyOptions};
 use kyso::pdf::Document;
@@ -1167,4 +1169,66 @@ fn hostile_timestamps_and_revocation_data_are_rejected_with_their_reason() {
     revocation.crls.extend(load_crls(&stale).expect("crl"));
     let report = verify(&signed, &pki, &revocation, RevocationPolicy::Require, now);
     assert_try_later_because(&report, "not recent enough");
+}
+
+#[test]
+fn the_library_signs_at_each_level() {
+    let Some(input) = sample() else { return };
+    let pki = Pki::new(&DemoOptions::default());
+    let authority = pki.authority();
+    let trust = pki.trust();
+    let supplied = pki.crls(&["issuing-ca.crl.pem", "root-ca.crl.pem"]);
+    let signer = pki.issued("agency-signer");
+    let key = PKeySigner::with_default_algorithm(signer.key.clone()).expect("key");
+    let cert = signer.cert.to_der().expect("der");
+    let chain = vec![pki.der("issuing-ca.pem")];
+    let now = OffsetDateTime::now_utc();
+    for level in [Level::BB, Level::BT, Level::BLt, Level::BLta] {
+        let sources = LevelSources {
+            level,
+            timestamper: Some(authority.as_ref()),
+            trust: &trust,
+            supplied: &supplied,
+            fetcher: None,
+            now,
+        };
+        let (tail, notes) = sign_at_level(
+            &input,
+            &key,
+            &cert,
+            &chain,
+            &SignOptions::new(now),
+            &sources,
+        )
+        .expect("sign");
+        assert!(notes.is_empty(), "{notes:?}");
+        let signed = [&input[..], &tail].concat();
+        // B-B and B-T need the CRLs supplied; from B-LT they are in the file.
+        let given = if level >= Level::BLt {
+            RevocationData::default()
+        } else {
+            supplied.clone()
+        };
+        let report = verify(&signed, &pki, &given, RevocationPolicy::Require, now);
+        assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+        assert_eq!(report.level, Some(level), "{report:#?}");
+    }
+    let sources = LevelSources {
+        level: Level::BT,
+        timestamper: None,
+        trust: &trust,
+        supplied: &supplied,
+        fetcher: None,
+        now,
+    };
+    let err = sign_at_level(
+        &input,
+        &key,
+        &cert,
+        &chain,
+        &SignOptions::new(now),
+        &sources,
+    )
+    .expect_err("B-T without a time-stamp authority");
+    assert!(err.to_string().contains("time-stamp authority"), "{err}");
 }

@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 
 use super::cert::{trust_and_revocation, Unreadable};
 use super::{EXIT_UNREADABLE, EXIT_VALID};
-use crate::fetch::{gather, FetchConfig, HttpTimestamper, RevocationFetcher};
-use crate::pades::{self, Level, Timestamper, ValidationMaterial};
+use crate::fetch::{ltv_updates, FetchConfig, HttpTimestamper, LevelSources, RevocationFetcher};
+use crate::pades::{self, Level, Timestamper};
 use crate::pdf::Document;
 use crate::pki::{RevocationData, RevocationPolicy};
 use crate::timestamping::{LocalAuthority, DEFAULT_POLICY};
@@ -83,32 +83,6 @@ pub struct MaterialArgs {
     pub offline: bool,
 }
 
-impl MaterialArgs {
-    /// The validation data for the signatures and timestamps in `bytes` (a PDF).
-    pub fn gather(
-        &self,
-        bytes: &[u8],
-        timeout: u64,
-    ) -> Result<(ValidationMaterial, Vec<String>), String> {
-        let (store, supplied) =
-            trust_and_revocation(&self.trust, &self.crl, &self.ocsp).map_err(|Unreadable(m)| m)?;
-        let doc = Document::open(bytes).map_err(|e| e.to_string())?;
-        let fetcher = RevocationFetcher::new(FetchConfig {
-            timeout: Duration::from_secs(timeout),
-            offline: self.offline,
-            ..FetchConfig::default()
-        });
-        let found = gather(
-            &doc,
-            &store,
-            &supplied,
-            Some(&fetcher),
-            OffsetDateTime::now_utc(),
-        );
-        Ok((found.material, found.notes))
-    }
-}
-
 #[derive(Args, Debug)]
 pub struct LtvArgs {
     #[command(subcommand)]
@@ -160,19 +134,33 @@ pub fn extension_of(
     tsa: &TsaArgs,
     with_document_timestamp: bool,
 ) -> Result<Vec<u8>, String> {
-    let (found, notes) = material.gather(bytes, tsa.timeout)?;
+    let (store, supplied) = trust_and_revocation(&material.trust, &material.crl, &material.ocsp)
+        .map_err(|Unreadable(m)| m)?;
+    let fetcher = RevocationFetcher::new(FetchConfig {
+        timeout: Duration::from_secs(tsa.timeout),
+        offline: material.offline,
+        ..FetchConfig::default()
+    });
+    let timestamper = tsa.timestamper()?;
+    if with_document_timestamp && timestamper.is_none() {
+        return Err("a document timestamp needs --tsa URL or --tsa-cert/--tsa-key".into());
+    }
+    let sources = LevelSources {
+        level: if with_document_timestamp {
+            Level::BLta
+        } else {
+            Level::BLt
+        },
+        timestamper: timestamper.as_deref(),
+        trust: &store,
+        supplied: &supplied,
+        fetcher: Some(&fetcher),
+        now: OffsetDateTime::now_utc(),
+    };
+    let (tail, notes) = ltv_updates(bytes, &sources).map_err(|e| e.to_string())?;
     for n in notes {
         eprintln!("Cảnh báo / warning: {n}");
     }
-    let timestamper = if with_document_timestamp {
-        Some(
-            tsa.timestamper()?
-                .ok_or("a document timestamp needs --tsa URL or --tsa-cert/--tsa-key")?,
-        )
-    } else {
-        None
-    };
-    let tail = pades::extend(bytes, &found, timestamper.as_deref()).map_err(|e| e.to_string())?;
     let wanted = if with_document_timestamp {
         Level::BLta
     } else {

@@ -5,11 +5,13 @@
 //! time-stamp's imprint, nonce and TSA key usage).
 
 mod http;
+mod level;
 mod material;
 mod revocation;
 mod tsa;
 
 pub use http::{HttpClient, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES};
+pub use level::{ltv_updates, sign_at_level, LevelSources};
 pub use material::{gather, Gathered};
 pub use revocation::{CacheStats, FetchConfig, Fetched, RevocationFetcher, DEFAULT_MAX_AGE};
 pub use tsa::HttpTimestamper;
