@@ -13,7 +13,9 @@ mod tsa;
 pub use http::{HttpClient, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES};
 pub use level::{ltv_updates, sign_at_level, LevelSources};
 pub use material::{gather, Gathered};
-pub use revocation::{CacheStats, FetchConfig, Fetched, RevocationFetcher, DEFAULT_MAX_AGE};
+pub use revocation::{
+    CacheStats, FetchConfig, Fetched, RevocationFetcher, DEFAULT_MAX_AGE, MAX_REQUESTS_PER_FETCH,
+};
 pub use tsa::HttpTimestamper;
 
 /// Why something could not be fetched. Each is "no data", never a verdict: the validation

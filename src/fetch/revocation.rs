@@ -28,6 +28,11 @@ pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(3600);
 /// keeps a hostile certificate from making the verifier fetch a long list.
 const MAX_URLS_PER_CERT: usize = 3;
 
+/// Most network requests one [`RevocationFetcher::fetch`] makes: a document's paths need a
+/// handful; with the per-request timeout this bounds how long a hostile file full of
+/// certificates pointing at slow servers can hold a verification (32 × 5 s).
+pub const MAX_REQUESTS_PER_FETCH: u64 = 32;
+
 /// Most cached answers: one per CRL URL and per (responder, certificate); a service validating
 /// the documents of one province meets far fewer. The oldest entry goes first when full.
 const MAX_CACHE_ENTRIES: usize = 10_000;
@@ -108,7 +113,15 @@ impl RevocationFetcher {
     /// points.
     pub fn fetch(&self, pairs: &[(Certificate, Certificate)], now: OffsetDateTime) -> Fetched {
         let mut out = Fetched::default();
+        let start = self.stats().requests;
         for (cert, issuer) in pairs {
+            if self.stats().requests.saturating_sub(start) >= MAX_REQUESTS_PER_FETCH {
+                out.notes.push(format!(
+                    "stopped after {MAX_REQUESTS_PER_FETCH} requests; {} not looked up",
+                    cert.display_subject()
+                ));
+                continue;
+            }
             let mut covered = false;
             for url in cert.extensions().ocsp_urls.iter().take(MAX_URLS_PER_CERT) {
                 match self.ocsp(url, cert, issuer, now) {
