@@ -1084,27 +1084,18 @@ fn hostile_timestamps_and_revocation_data_are_rejected_with_their_reason() {
         std::fs::read(&resp).expect("response")
     };
     let root_crl = pki.crls(&["root-ca.crl.pem"]);
-    let with_ocsp = |der: &[u8]| RevocationData {
-        crls: root_crl.crls.clone(),
-        ocsp: load_ocsp_responses(der).expect("parses"),
+    let with_ocsp = |der: &[u8]| {
+        let data = RevocationData {
+            crls: root_crl.crls.clone(),
+            ocsp: load_ocsp_responses(der).expect("parses"),
+        };
+        verify(&signed, &pki, &data, RevocationPolicy::Require, now)
     };
     let good = ocsp_for("agency-signer");
-    let report = verify(
-        &signed,
-        &pki,
-        &with_ocsp(&good),
-        RevocationPolicy::Require,
-        now,
-    );
+    let report = with_ocsp(&good);
     assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
     let other = ocsp_for("person-signer");
-    let report = verify(
-        &signed,
-        &pki,
-        &with_ocsp(&other),
-        RevocationPolicy::Require,
-        now,
-    );
+    let report = with_ocsp(&other);
     assert_eq!(
         sig(&report).sub_indication,
         Some(SubIndication::TryLater),
@@ -1148,13 +1139,7 @@ fn hostile_timestamps_and_revocation_data_are_rejected_with_their_reason() {
     if let Some(last) = broken.last_mut() {
         *last ^= 0x01;
     }
-    let report = verify(
-        &signed,
-        &pki,
-        &with_ocsp(&broken),
-        RevocationPolicy::Require,
-        now,
-    );
+    let report = with_ocsp(&broken);
     assert_try_later_because(&report, "signature");
 
     // A stale CRL: nextUpdate three days ago.
@@ -1183,16 +1168,16 @@ fn the_library_signs_at_each_level() {
     let cert = signer.cert.to_der().expect("der");
     let chain = vec![pki.der("issuing-ca.pem")];
     let now = OffsetDateTime::now_utc();
-    for level in [Level::BB, Level::BT, Level::BLt, Level::BLta] {
+    let sign = |level, timestamper| {
         let sources = LevelSources {
             level,
-            timestamper: Some(authority.as_ref()),
+            timestamper,
             trust: &trust,
             supplied: &supplied,
             fetcher: None,
             now,
         };
-        let (tail, notes) = sign_at_level(
+        sign_at_level(
             &input,
             &key,
             &cert,
@@ -1200,7 +1185,10 @@ fn the_library_signs_at_each_level() {
             &SignOptions::new(now),
             &sources,
         )
-        .expect("sign");
+    };
+    for level in [Level::BB, Level::BT, Level::BLt, Level::BLta] {
+        let (tail, notes) =
+            sign(level, Some(authority.as_ref() as &dyn Timestamper)).expect("sign");
         assert!(notes.is_empty(), "{notes:?}");
         let signed = [&input[..], &tail].concat();
         // B-B and B-T need the CRLs supplied; from B-LT they are in the file.
@@ -1213,22 +1201,6 @@ fn the_library_signs_at_each_level() {
         assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
         assert_eq!(report.level, Some(level), "{report:#?}");
     }
-    let sources = LevelSources {
-        level: Level::BT,
-        timestamper: None,
-        trust: &trust,
-        supplied: &supplied,
-        fetcher: None,
-        now,
-    };
-    let err = sign_at_level(
-        &input,
-        &key,
-        &cert,
-        &chain,
-        &SignOptions::new(now),
-        &sources,
-    )
-    .expect_err("B-T without a time-stamp authority");
+    let err = sign(Level::BT, None).expect_err("B-T without a time-stamp authority");
     assert!(err.to_string().contains("time-stamp authority"), "{err}");
 }
