@@ -93,14 +93,7 @@ fn kyso_sign(input: &Path, out: &Path, k: &Keys) {
         PKeySigner::new(k.key.clone(), SignatureAlgorithm::RsaPkcs1Sha256).expect("signer");
     let doc = Document::open(FileSource::new(File::open(input).expect("open")).expect("src"))
         .expect("pdf");
-    let options = SignOptions {
-        claimed_time: OffsetDateTime::now_utc(),
-        reason: None,
-        location: None,
-        certify: None,
-        field_name: None,
-        appearance: None,
-    };
+    let options = SignOptions::new(OffsetDateTime::now_utc());
     // As `kyso sign` does: the original is copied on one core while the other hashes it.
     let (signed, mut w) = std::thread::scope(|s| {
         let copier = s.spawn(|| {

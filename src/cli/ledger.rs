@@ -582,47 +582,23 @@ impl TileSource for DirSource {
 
 /// A log served over HTTP(S) at a tlog-tiles prefix.
 struct HttpSource {
-    agent: ureq::Agent,
+    client: crate::fetch::HttpClient,
     base: String,
 }
 
 impl HttpSource {
     fn new(base: &str) -> Self {
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::NativeTls)
-            .build();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(HTTP_TIMEOUT))
-            .http_status_as_error(false)
-            .tls_config(tls)
-            .build()
-            .into();
         HttpSource {
-            agent,
+            client: crate::fetch::HttpClient::new(HTTP_TIMEOUT),
             base: base.trim_end_matches('/').to_owned(),
         }
     }
 
     fn get(&self, path: &str, limit: u64) -> Result<Option<Vec<u8>>, LedgerError> {
         let url = format!("{}/{path}", self.base);
-        let mut resp = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| LedgerError::Storage(format!("GET {url}: {e}")))?;
-        match resp.status().as_u16() {
-            200 => resp
-                .body_mut()
-                .with_config()
-                .limit(limit)
-                .read_to_vec()
-                .map(Some)
-                .map_err(|e| LedgerError::Storage(format!("GET {url}: {e}"))),
-            404 => Ok(None),
-            code => Err(LedgerError::Storage(format!(
-                "GET {url}: HTTP status {code}"
-            ))),
-        }
+        self.client
+            .get_optional(&url, limit)
+            .map_err(|e| LedgerError::Storage(format!("GET {e}")))
     }
 }
 

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 pub(crate) mod cert;
 pub(crate) mod ledger;
+mod ltv;
 pub(crate) mod pki;
 mod serve;
 pub(crate) mod sign;
@@ -47,6 +48,8 @@ enum Command {
     Sign(sign::SignArgs),
     /// Verify the signatures of a PDF. Exit 0 all valid, 1 not, 2 unreadable.
     Verify(verify::VerifyArgs),
+    /// Long-term validation: extend a signed PDF with validation data and a timestamp.
+    Ltv(ltv::LtvArgs),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::Pki(args) => pki::run(args),
         Command::Sign(args) => sign::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Ltv(args) => ltv::run(args),
     };
     ExitCode::from(code)
 }

@@ -9,10 +9,11 @@ use clap::{Args, ValueEnum};
 use openssl::pkey::{Id, PKey};
 use time::OffsetDateTime;
 
+use super::ltv::{extension_of, MaterialArgs, TsaArgs};
 use super::{EXIT_UNREADABLE, EXIT_VALID};
 use crate::cms::{PKeySigner, SignatureAlgorithm};
 use crate::pades::appearance::{Placement, SignatureAppearance};
-use crate::pades::{self, Certification, SignOptions};
+use crate::pades::{self, Certification, Level, SignOptions};
 use crate::pdf::{Document, FileSource};
 use crate::pki::{source, Certificate};
 
@@ -55,6 +56,14 @@ pub struct SignArgs {
     /// Signature algorithm for an RSA key (ECDSA keys always use ECDSA with SHA-256).
     #[arg(long, value_enum, default_value = "pkcs1")]
     rsa_padding: RsaPadding,
+    /// PAdES baseline level: B-B; B-T adds a signature timestamp (needs a TSA); B-LT adds the
+    /// validation data (/DSS); B-LTA adds a document timestamp over them.
+    #[arg(long, value_enum, default_value = "B-B")]
+    level: Level,
+    #[command(flatten)]
+    tsa: TsaArgs,
+    #[command(flatten)]
+    material: MaterialArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -123,6 +132,13 @@ fn sign(args: &SignArgs) -> Result<String, String> {
     for p in &args.chain {
         chain.extend(certificates(p)?);
     }
+    let timestamper = args.tsa.timestamper()?;
+    if args.level >= Level::BT && timestamper.is_none() {
+        return Err(format!(
+            "--level {} needs a time-stamp authority: --tsa URL or --tsa-cert/--tsa-key",
+            args.level.name()
+        ));
+    }
     let placement = Placement::from_str(&args.visible).map_err(|e| format!("--visible: {e}"))?;
     if args.qr_url.is_some() && placement == Placement::None {
         return Err("--qr-url needs a visible signature block".into());
@@ -164,7 +180,14 @@ fn sign(args: &SignArgs) -> Result<String, String> {
     // kernel) while the other hashes them for the signature.
     let (signed, copied) = std::thread::scope(|s| {
         let copier = s.spawn(|| copy_original(&args.input, &tmp));
-        let signed = pades::sign(&doc, &signer, &cert, &chain, &options);
+        let signed = pades::sign_timestamped(
+            &doc,
+            &signer,
+            &cert,
+            &chain,
+            &options,
+            timestamper.as_deref().filter(|_| args.level >= Level::BT),
+        );
         (signed, copier.join())
     });
     let result = (|| -> Result<String, String> {
@@ -174,6 +197,12 @@ fn sign(args: &SignArgs) -> Result<String, String> {
             .map_err(|_| "the copying thread panicked".to_string())?
             .map_err(io)?;
         file.write_all(&signed.update.bytes).map_err(io)?;
+        if args.level >= Level::BLt {
+            file.sync_all().map_err(io)?;
+            let bytes = std::fs::read(&tmp).map_err(io)?;
+            let tail = extension_of(&bytes, &args.material, &args.tsa, args.level == Level::BLta)?;
+            file.write_all(&tail).map_err(io)?;
+        }
         file.sync_all().map_err(io)?;
         std::fs::rename(&tmp, &args.out).map_err(io)?;
         Ok(signed.field_name)

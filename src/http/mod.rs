@@ -19,6 +19,7 @@ pub mod service_store;
 pub mod sign;
 pub mod state;
 pub mod tlog;
+pub mod tsa;
 pub mod verify;
 
 use axum::extract::DefaultBodyLimit;

@@ -18,6 +18,9 @@ pub enum PadesError {
     /// picture, a block too small).
     #[error("visible signature block: {0}")]
     Appearance(#[from] super::appearance::AppearanceError),
+    /// No acceptable time-stamp token could be obtained (RFC 3161).
+    #[error("time-stamp: {0}")]
+    Timestamp(String),
     /// Reading the document's bytes failed.
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),

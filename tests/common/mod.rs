@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+pub mod net;
 pub mod pdf;
 pub mod server;
 
@@ -67,4 +68,41 @@ pub fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Runs a command to completion (it must start).
+pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
+    cmd.output().expect("run command")
+}
+
+/// A finished command's standard output then standard error, as text.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// `kyso sign INPUT -o OUT` with the demo signer `stem` of the demo PKI in `pki` (its key,
+/// certificate and the issuing CA as chain); the caller adds the rest.
+pub fn kyso_sign_command(
+    kyso: &str,
+    pki: &std::path::Path,
+    stem: &str,
+    input: &std::path::Path,
+    out: &std::path::Path,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(kyso);
+    cmd.arg("sign")
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .arg("--key")
+        .arg(pki.join(format!("{stem}.key.pem")))
+        .arg("--cert")
+        .arg(pki.join(format!("{stem}.pem")))
+        .arg("--chain")
+        .arg(pki.join("issuing-ca.pem"));
+    cmd
 }
