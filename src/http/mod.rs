@@ -1,5 +1,7 @@
 //! The HTTP service. Only this layer knows status codes.
 
+pub mod citizen;
+
 use std::net::SocketAddr;
 
 use axum::{routing::get, Router};
