@@ -105,9 +105,13 @@
 
   // C2SP signed-note verifier key: name+hex(key ID)+base64(type ‖ public key).
   function parseVerifierKey(vkey) {
-    const parts = vkey.split("+");
-    if (parts.length !== 3) throw new Error("verifier key must have three parts");
-    const [name, idHex, keyB64] = parts;
+    // The name and the hex key ID hold no "+"; the base64 key may.
+    const a = vkey.indexOf("+");
+    const b = vkey.indexOf("+", a + 1);
+    if (a < 1 || b < 0) throw new Error("verifier key must have three parts");
+    const name = vkey.slice(0, a);
+    const idHex = vkey.slice(a + 1, b);
+    const keyB64 = vkey.slice(b + 1);
     const raw = b64decode(keyB64);
     if (raw.length !== 33 || raw[0] !== SIG_TYPE_ED25519) {
       throw new Error("not an Ed25519 verifier key");
