@@ -74,7 +74,12 @@ fn fixture() -> Fixture {
     let issued_revision = sha(&[revs[0].clone(), revs[1].clone()].concat());
     for i in 0..300u32 {
         let noise = format!("NOISE{i}");
-        let e = entry(EntryKind::Issued, &noise, sha(noise.as_bytes()), 1_780_000_000);
+        let e = entry(
+            EntryKind::Issued,
+            &noise,
+            sha(noise.as_bytes()),
+            1_780_000_000,
+        );
         ledger.append(&e).unwrap();
         if i == 100 {
             let e = entry(EntryKind::Issued, VALID_ID, issued_revision, 1_780_000_000);
@@ -102,7 +107,10 @@ fn page_shows_status_fields_and_escapes_ledger_text() {
     let valid = view(&f, Lang::Vi, VALID_ID);
     assert_eq!(valid.status, Status::Valid);
     let html = render(&valid);
-    assert!(html.contains("<html lang=\"vi\" data-status=\"valid\">"), "{html}");
+    assert!(
+        html.contains("<html lang=\"vi\" data-status=\"valid\">"),
+        "{html}"
+    );
     assert!(html.contains("Văn bản hợp lệ"));
     assert!(html.contains("Sở Tư pháp tỉnh &lt;Thử&gt; &amp; &quot;nghiệm&quot;"));
     assert!(!html.contains("<Thử>"));
@@ -145,7 +153,11 @@ fn node_results(cases: &Value) -> Option<Value> {
     let path = dir.path().join("cases.json");
     std::fs::write(&path, cases.to_string()).unwrap();
     let harness = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js/citizen_harness.js");
-    let out = Command::new("node").arg(harness).arg(&path).output().unwrap();
+    let out = Command::new("node")
+        .arg(harness)
+        .arg(&path)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "node harness failed: {}",
@@ -249,4 +261,94 @@ fn page_script_checks_ledger_proofs_and_files() {
     assert_eq!(r["altered"]["match"], false, "{r}");
     assert_eq!(r["altered"]["revisions"], 3);
     assert_eq!(r["first_only"]["match"], false, "{r}");
+}
+
+/// Serves the rendered pages of `views` at `/v/{id}` and the page assets, on a free port.
+fn serve_views(views: Vec<(String, CitizenView)>) -> String {
+    use axum::extract::Path as UrlPath;
+    use axum::routing::get;
+    use std::sync::Arc;
+
+    let views = Arc::new(views);
+    let app = axum::Router::new()
+        .route(
+            "/v/{id}",
+            get(move |UrlPath(id): UrlPath<String>| {
+                let views = Arc::clone(&views);
+                async move {
+                    let v = views.iter().find(|(i, _)| *i == id).map(|(_, v)| v);
+                    kyso::http::citizen::page_response(v.unwrap())
+                }
+            }),
+        )
+        .route("/static/citizen.js", get(kyso::http::citizen::script))
+        .route("/static/citizen.css", get(kyso::http::citizen::style));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(l, app).await.unwrap();
+        });
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn page_script_in_headless_chromium() {
+    let Some(browser) = common::webdriver::Browser::start() else {
+        return;
+    };
+    let f = fixture();
+    let base = serve_views(vec![
+        (VALID_ID.into(), view(&f, Lang::Vi, VALID_ID)),
+        (REVOKED_ID.into(), view(&f, Lang::En, REVOKED_ID)),
+    ]);
+    let revs = revisions();
+    let dir = tempfile::tempdir().unwrap();
+    let issued = dir.path().join("issued.pdf");
+    std::fs::write(&issued, [revs[0].clone(), revs[1].clone()].concat()).unwrap();
+    let extended = dir.path().join("extended.pdf");
+    std::fs::write(&extended, revs.concat()).unwrap();
+    let mut bytes = revs.concat();
+    bytes[20] ^= 0x20;
+    let altered = dir.path().join("altered.pdf");
+    std::fs::write(&altered, bytes).unwrap();
+
+    let page = format!("{base}/v/{VALID_ID}");
+    let pending = ["pending"];
+    let working = ["", "working"];
+    for (file, want) in [
+        (&issued, "match"),
+        (&extended, "match"),
+        (&altered, "mismatch"),
+    ] {
+        browser.open(&page);
+        assert_eq!(browser.attribute("html", "data-status").unwrap(), "valid");
+        let proof = browser.wait_attribute("#proof-result", "data-result", &pending);
+        assert_eq!(proof, "ok", "{}", browser.text("#proof-details"));
+        browser.choose_file("#pdf-file", file);
+        let got = browser.wait_attribute("#file-result", "data-result", &working);
+        assert_eq!(
+            got,
+            want,
+            "{}: {}",
+            file.display(),
+            browser.text("#file-result")
+        );
+    }
+    browser.open(&format!("{base}/v/{REVOKED_ID}"));
+    assert_eq!(browser.attribute("html", "data-status").unwrap(), "revoked");
+    assert_eq!(
+        browser.wait_attribute("#proof-result", "data-result", &pending),
+        "ok"
+    );
+    assert!(browser
+        .text("#proof-result")
+        .contains("Your browser checked it"));
 }

@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 const KYSO: &str = env!("CARGO_BIN_EXE_kyso");
-const CHECKER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tools/check_read_path.py");
+const CHECKER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/tools/check_read_path.py"
+);
 
 /// How long a started web server gets to accept connections.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -46,7 +49,11 @@ fn wait_for_port(port: u16) {
 }
 
 fn kyso_ledger(args: &[&str]) -> String {
-    let out = Command::new(KYSO).arg("ledger").args(args).output().unwrap();
+    let out = Command::new(KYSO)
+        .arg("ledger")
+        .args(args)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "kyso ledger {args:?}: {}",
@@ -99,7 +106,13 @@ pub fn kyso_audit(url: &str, key: &str) -> (i32, Value) {
 fn serve_dir(dir: &Path) -> (Running, String) {
     let port = free_port();
     let child = Command::new("python3")
-        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1"])
+        .args([
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
         .arg("--directory")
         .arg(dir)
         .stdout(Stdio::null())
@@ -129,9 +142,23 @@ fn exported_tiles_pass_both_checkers_and_tampering_fails_both() {
     let data = tmp.path().join("data");
     let export = tmp.path().join("export");
     let d = data.to_str().unwrap();
-    kyso_ledger(&["init", "--dir", d, "--origin", "ledger.test.kyso.example/read-path"]);
+    kyso_ledger(&[
+        "init",
+        "--dir",
+        d,
+        "--origin",
+        "ledger.test.kyso.example/read-path",
+    ]);
     // 700 entries: two full bundles, a partial one, and a level-1 tile.
-    kyso_ledger(&["bench-append", "--dir", d, "--count", "700", "--batch", "10"]);
+    kyso_ledger(&[
+        "bench-append",
+        "--dir",
+        d,
+        "--count",
+        "700",
+        "--batch",
+        "10",
+    ]);
     kyso_ledger(&["export", "--dir", d, "--out", export.to_str().unwrap()]);
     let key = std::fs::read_to_string(data.join("log.vkey")).unwrap();
     let key = key.trim();
@@ -145,14 +172,24 @@ fn exported_tiles_pass_both_checkers_and_tampering_fails_both() {
     assert_eq!(py["hash_tiles_checked"], 4, "{py}");
     let (code, ours) = kyso_audit(&url, key);
     assert_eq!(code, 0, "{ours}");
-    assert_eq!(ours["root"], py["root"], "the two checkers disagree on the root");
+    assert_eq!(
+        ours["root"], py["root"],
+        "the two checkers disagree on the root"
+    );
 
-    let stranger = "ledger.test.kyso.example/read-path+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let stranger =
+        "ledger.test.kyso.example/read-path+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let (code, _) = python_check(&url, stranger);
     assert_ne!(code, 0);
     let other = tmp.path().join("other");
     let o = other.to_str().unwrap();
-    kyso_ledger(&["init", "--dir", o, "--origin", "ledger.test.kyso.example/read-path"]);
+    kyso_ledger(&[
+        "init",
+        "--dir",
+        o,
+        "--origin",
+        "ledger.test.kyso.example/read-path",
+    ]);
     let other_key = std::fs::read_to_string(other.join("log.vkey")).unwrap();
     let (code, py) = python_check(&url, other_key.trim());
     assert_eq!(code, 1, "{py}");

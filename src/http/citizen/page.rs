@@ -100,7 +100,12 @@ fn record(out: &mut String, v: &CitizenView) {
     let l = v.lang;
     let Some(i) = &v.issued else { return };
     out.push_str("<dl class=\"record\">");
-    row(out, t(l, "Cơ quan ban hành", "Issuing agency"), "agency", &i.agency);
+    row(
+        out,
+        t(l, "Cơ quan ban hành", "Issuing agency"),
+        "agency",
+        &i.agency,
+    );
     row(
         out,
         t(l, "Số, ký hiệu", "Document number"),
@@ -115,7 +120,11 @@ fn record(out: &mut String, v: &CitizenView) {
     );
     row(
         out,
-        t(l, "Thời gian ban hành (giờ Việt Nam)", "Issued at (Vietnam time)"),
+        t(
+            l,
+            "Thời gian ban hành (giờ Việt Nam)",
+            "Issued at (Vietnam time)",
+        ),
         "issued",
         &i.time,
     );
@@ -211,9 +220,9 @@ pub fn render(v: &CitizenView) -> String {
     );
     record(&mut out, v);
     browser_checks(&mut out, v);
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<footer><p>{}: <code>{}</code><br>{}: <code>{}</code></p></footer></main></body></html>\n",
+        "<footer><p>{}: <code>{}</code><br>{}: <code>{}</code></p></footer></main></body></html>",
         t(l, "Sổ cái", "Ledger"),
         escape(&v.log_origin),
         t(l, "Mã khóa sổ cái", "Ledger key ID"),
