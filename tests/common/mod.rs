@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+pub mod edit;
 pub mod pdf;
 pub mod webdriver;
 
