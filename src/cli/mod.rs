@@ -8,11 +8,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod cert;
-mod ledger;
-mod pki;
+pub(crate) mod cert;
+pub(crate) mod ledger;
+pub(crate) mod pki;
 mod serve;
-mod sign;
+pub(crate) mod sign;
 mod verify;
 
 /// Exit code for "the input was evaluated and is valid".

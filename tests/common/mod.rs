@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 pub mod edit;
 pub mod pdf;
+pub mod server;
 pub mod webdriver;
 
 /// True when running in CI, where a missing tool or data set is a failure, not a skip.
