@@ -1,6 +1,8 @@
-//! The citizen page without a server: the HTML rendered from real ledger events (status,
-//! fields, escaping, languages), and the page script's checks run under Node against proofs,
-//! checkpoints and files produced by the Rust ledger code — valid ones and tampered ones.
+//! The citizen page served by `kyso serve` for documents appended to its ledger through the
+//! CLI while it runs: the HTML (status, fields, escaping, languages, unknown and malformed ids,
+//! headers, assets), the page script's checks run under Node on the proof data the page
+//! carries (valid and tampered), and the page in headless Chromium with files chosen through
+//! its file input (matching, extended, altered).
 
 mod common;
 
@@ -8,36 +10,16 @@ use std::process::Command;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use kyso::http::citizen::{render, CitizenView, Lang, Status};
-use kyso::ledger::entry::{document_id_hash, Entry, EntryKind};
-use kyso::ledger::log::{Found, Ledger, LedgerOptions};
-use kyso::ledger::memory::MemoryStore;
+use common::server::Server;
+use kyso::http::document_id::DocumentId;
 use kyso::ledger::Ed25519Signer;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-const ORIGIN: &str = "ledger.test.kyso.example/citizen";
-const VALID_ID: &str = "K7Q2M4XW9D3RB6TF5HYJ8NPC2A";
-const REVOKED_ID: &str = "B4ZT6Q8MRX2K5D7NCWHJ3P9F4E";
 const AGENCY: &str = "Sở Tư pháp tỉnh <Thử> & \"nghiệm\"";
 
-fn sha(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
-}
-
-fn entry(kind: EntryKind, id: &str, revision: [u8; 32], time: i64) -> Entry {
-    Entry {
-        kind,
-        document_id_hash: document_id_hash(id),
-        revision_hash: revision,
-        signer_cert_sha256: sha(b"signer"),
-        time,
-        agency: AGENCY.into(),
-        document_number: "123/QĐ-STP".into(),
-        document_kind: "Quyết định".into(),
-        reason: (kind == EntryKind::Revoked).then(|| "Cấp nhầm".into()),
-        superseded_by: None,
-    }
+fn sha_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
 }
 
 /// The file revisions of the test: three revisions ending in `\n`, `\r\n` and nothing.
@@ -49,64 +31,121 @@ fn revisions() -> Vec<Vec<u8>> {
     ]
 }
 
+/// The issued revision: the first two revisions.
+fn issued_revision() -> Vec<u8> {
+    let r = revisions();
+    [r[0].clone(), r[1].clone()].concat()
+}
+
+/// A running server whose ledger holds noise, an issued document and an issued-then-revoked
+/// one, appended by `kyso ledger` while the server runs.
 struct Fixture {
-    ledger: Ledger,
-    issued_revision: [u8; 32],
+    server: Server,
+    valid_id: String,
+    revoked_id: String,
 }
 
-/// A log with noise entries around an issued document, and an issued-then-revoked one.
-fn fixture() -> Fixture {
-    let store = MemoryStore::new();
-    // A key whose base64 holds a '+', the separator of the key string's other parts.
-    let signer = (0u8..=255)
-        .map(|s| Ed25519Signer::from_seed(ORIGIN, [s; 32]).unwrap())
-        .find(|k| k.verifier().to_key_string().matches('+').count() > 2)
+fn ledger(server: &Server, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kyso"))
+        .arg("ledger")
+        .args(args)
+        .arg("--dir")
+        .arg(&server.data_dir)
+        .output()
         .unwrap();
-    let ledger = Ledger::create(
-        &store,
-        Box::new(store.published()),
-        ORIGIN,
-        signer,
-        LedgerOptions::default(),
-    )
-    .unwrap();
-    let revs = revisions();
-    let issued_revision = sha(&[revs[0].clone(), revs[1].clone()].concat());
-    for i in 0..300u32 {
-        let noise = format!("NOISE{i}");
-        let e = entry(
-            EntryKind::Issued,
-            &noise,
-            sha(noise.as_bytes()),
-            1_780_000_000,
-        );
-        ledger.append(&e).unwrap();
-        if i == 100 {
-            let e = entry(EntryKind::Issued, VALID_ID, issued_revision, 1_780_000_000);
-            ledger.append(&e).unwrap();
-            let e = entry(EntryKind::Issued, REVOKED_ID, sha(b"other"), 1_780_000_000);
-            ledger.append(&e).unwrap();
-        }
+    assert!(
+        out.status.success(),
+        "kyso ledger {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn append(server: &Server, event: &str, id: &str, revision: &str, reason: Option<&str>) {
+    let cert = sha_hex(b"signer");
+    let mut args = vec![
+        "append",
+        "--event",
+        event,
+        "--document-id",
+        id,
+        "--revision-sha256",
+        revision,
+        "--signer-cert-sha256",
+        &cert,
+        "--time",
+        "2026-05-28T20:26:40Z",
+        "--agency",
+        AGENCY,
+        "--number",
+        "123/QĐ-STP",
+        "--kind",
+        "Quyết định",
+    ];
+    if let Some(r) = reason {
+        args.extend(["--reason", r]);
     }
-    let e = entry(EntryKind::Revoked, REVOKED_ID, sha(b"other"), 1_780_086_400);
-    ledger.append(&e).unwrap();
+    ledger(server, &args);
+}
+
+fn fixture() -> Fixture {
+    let server = Server::start_dev();
+    let valid_id = DocumentId::random().unwrap().to_string();
+    let revoked_id = DocumentId::random().unwrap().to_string();
+    ledger(
+        &server,
+        &["bench-append", "--count", "150", "--batch", "10"],
+    );
+    append(
+        &server,
+        "issued",
+        &valid_id,
+        &sha_hex(&issued_revision()),
+        None,
+    );
+    append(&server, "issued", &revoked_id, &sha_hex(b"other"), None);
+    ledger(
+        &server,
+        &["bench-append", "--count", "150", "--batch", "10"],
+    );
+    append(
+        &server,
+        "revoked",
+        &revoked_id,
+        &sha_hex(b"other"),
+        Some("Cấp nhầm"),
+    );
     Fixture {
-        ledger,
-        issued_revision,
+        server,
+        valid_id,
+        revoked_id,
     }
 }
 
-fn view(f: &Fixture, lang: Lang, id: &str) -> CitizenView {
-    let events: Vec<Found> = f.ledger.find_by_document_id(id).unwrap();
-    CitizenView::new(lang, id, &events, &f.ledger.verifier().to_key_string())
+fn page(f: &Fixture, id: &str, query: &str) -> (u16, String) {
+    let r = f.server.get(&format!("/v/{id}{query}"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/html; charset=utf-8"),
+        "{id}"
+    );
+    (r.status, r.text())
+}
+
+/// The proof data the page carries for its script.
+fn proof_block(html: &str) -> Value {
+    let start = html.find("id=\"kyso-proof\">").unwrap() + 16;
+    let end = start + html[start..].find("</script>").unwrap();
+    let block = &html[start..end];
+    // Ledger text cannot close the script element: no raw '<', '>' or '&' inside.
+    assert!(!block.contains('<') && !block.contains('>') && !block.contains('&'));
+    serde_json::from_str(block).unwrap()
 }
 
 #[test]
 fn page_shows_status_fields_and_escapes_ledger_text() {
     let f = fixture();
-    let valid = view(&f, Lang::Vi, VALID_ID);
-    assert_eq!(valid.status, Status::Valid);
-    let html = render(&valid);
+    let (status, html) = page(&f, &f.valid_id, "");
+    assert_eq!(status, 200);
     assert!(
         html.contains("<html lang=\"vi\" data-status=\"valid\">"),
         "{html}"
@@ -115,34 +154,46 @@ fn page_shows_status_fields_and_escapes_ledger_text() {
     assert!(html.contains("Sở Tư pháp tỉnh &lt;Thử&gt; &amp; &quot;nghiệm&quot;"));
     assert!(!html.contains("<Thử>"));
     assert!(html.contains("123/QĐ-STP") && html.contains("Quyết định"));
-    // 1_780_000_000 is 2026-05-28 20:26:40 UTC, 03:26:40 the next day in Vietnam.
+    // 2026-05-28 20:26:40 UTC is 03:26:40 the next day in Vietnam.
     assert!(html.contains("29/05/2026 03:26:40 +07:00"), "{html}");
     assert!(html.contains("href=\"?lang=en\""));
-    // The proof block cannot be closed by ledger text: no raw '<' inside the JSON.
-    let start = html.find("id=\"kyso-proof\">").unwrap() + 16;
-    let end = start + html[start..].find("</script>").unwrap();
-    let block = &html[start..end];
-    assert!(!block.contains('<') && !block.contains('>') && !block.contains('&'));
-    let data: Value = serde_json::from_str(block).unwrap();
-    assert_eq!(data["document_id"], VALID_ID);
+    let data = proof_block(&html);
+    assert_eq!(data["document_id"], f.valid_id.as_str());
     assert_eq!(data["events"].as_array().unwrap().len(), 1);
+    let r = f.server.get(&format!("/v/{}", f.valid_id));
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+    assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(r.header("cache-control"), Some("no-store"));
 
-    let en = render(&view(&f, Lang::En, VALID_ID));
+    let (_, en) = page(&f, &f.valid_id, "?lang=en");
     assert!(en.contains("<html lang=\"en\" data-status=\"valid\">"));
     assert!(en.contains("Genuine document") && en.contains("Issuing agency"));
 
-    let revoked = view(&f, Lang::Vi, REVOKED_ID);
-    assert_eq!(revoked.status, Status::Revoked);
-    let html = render(&revoked);
+    let (status, html) = page(&f, &f.revoked_id, "");
+    assert_eq!(status, 200);
     assert!(html.contains("data-status=\"revoked\""));
     assert!(html.contains("Văn bản đã bị thu hồi") && html.contains("Cấp nhầm"));
+    assert_eq!(proof_block(&html)["events"].as_array().unwrap().len(), 2);
 
-    let unknown = view(&f, Lang::Vi, "AAAAAAAAAAAAAAAAAAAAAAAAAA");
-    assert_eq!(unknown.status, Status::Unknown);
-    let html = render(&unknown);
-    assert!(html.contains("data-status=\"unknown\""));
-    assert!(html.contains("Không tìm thấy văn bản"));
-    assert!(!html.contains("kyso-proof"));
+    let unknown = DocumentId::random().unwrap().to_string();
+    for id in [unknown.as_str(), "not-an-id", "AAAA"] {
+        let (status, html) = page(&f, id, "");
+        assert_eq!(status, 404, "{id}");
+        assert!(html.contains("data-status=\"unknown\""), "{id}");
+        assert!(html.contains("Không tìm thấy văn bản"));
+        assert!(!html.contains("kyso-proof") && !html.contains(id));
+    }
+
+    for (path, kind) in [
+        ("/static/citizen.js", "text/javascript; charset=utf-8"),
+        ("/static/citizen.css", "text/css; charset=utf-8"),
+    ] {
+        let r = f.server.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-type"), Some(kind));
+        assert!(r.header("etag").is_some());
+    }
 }
 
 fn node_results(cases: &Value) -> Option<Value> {
@@ -166,10 +217,6 @@ fn node_results(cases: &Value) -> Option<Value> {
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 
-fn proof_json(v: &CitizenView) -> Value {
-    serde_json::to_value(v.proof.as_ref().unwrap()).unwrap()
-}
-
 /// Flips one bit of the base64 value at `pointer` in `v`.
 fn flip(v: &mut Value, pointer: &str, byte: usize) {
     let slot = v.pointer_mut(pointer).unwrap();
@@ -181,15 +228,15 @@ fn flip(v: &mut Value, pointer: &str, byte: usize) {
 #[test]
 fn page_script_checks_ledger_proofs_and_files() {
     let f = fixture();
-    let valid = proof_json(&view(&f, Lang::Vi, VALID_ID));
-    let revoked = proof_json(&view(&f, Lang::Vi, REVOKED_ID));
+    let valid = proof_block(&page(&f, &f.valid_id, "").1);
+    let revoked = proof_block(&page(&f, &f.revoked_id, "").1);
 
     let mut bad_proof = valid.clone();
     flip(&mut bad_proof, "/events/0/proof/0", 0);
     let mut bad_entry = valid.clone();
     flip(&mut bad_entry, "/events/0/entry", 40);
     let mut other_id = valid.clone();
-    other_id["document_id"] = json!(REVOKED_ID);
+    other_id["document_id"] = json!(f.revoked_id);
     let mut bad_sig = valid.clone();
     let cp = bad_sig["checkpoint"].as_str().unwrap().to_owned();
     let (text, sig) = cp.rsplit_once("\n\n").unwrap();
@@ -198,7 +245,13 @@ fn page_script_checks_ledger_proofs_and_files() {
     raw[10] ^= 1;
     bad_sig["checkpoint"] = json!(format!("{text}\n\n{name} {}\n", B64.encode(raw)));
     let mut other_key = valid.clone();
-    let stranger = Ed25519Signer::from_seed(ORIGIN, [9u8; 32]).unwrap();
+    let origin = valid["log_key"]
+        .as_str()
+        .unwrap()
+        .split('+')
+        .next()
+        .unwrap();
+    let stranger = Ed25519Signer::from_seed(origin, [9u8; 32]).unwrap();
     other_key["log_key"] = json!(stranger.verifier().to_key_string());
 
     let revs = revisions();
@@ -207,7 +260,7 @@ fn page_script_checks_ledger_proofs_and_files() {
     let mut altered = whole.clone();
     altered[20] ^= 0x20;
     let first_only = revs[0].clone();
-    let hashes = json!([hex::encode(f.issued_revision)]);
+    let hashes = json!([sha_hex(&issued_only)]);
     let cases = json!({
         "proofs": {
             "valid": valid,
@@ -228,7 +281,15 @@ fn page_script_checks_ledger_proofs_and_files() {
     let Some(r) = node_results(&cases) else {
         return;
     };
-    let size = f.ledger.signed_checkpoint().unwrap().checkpoint().size;
+    let size = f
+        .server
+        .get("/checkpoint")
+        .text()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
     assert_eq!(r["valid"]["inclusion"], true, "{r}");
     assert_eq!(r["valid"]["signature"], "ok", "{r}");
     assert_eq!(r["valid"]["id_matches"], true);
@@ -237,7 +298,7 @@ fn page_script_checks_ledger_proofs_and_files() {
     assert_eq!(r["valid"]["agency"], json!([AGENCY]));
     assert_eq!(
         r["valid"]["revision_hashes"],
-        json!([hex::encode(f.issued_revision)])
+        json!([sha_hex(&issued_only)])
     );
     assert_eq!(r["revoked"]["inclusion"], true, "{r}");
     assert_eq!(r["revoked"]["signature"], "ok");
@@ -263,52 +324,12 @@ fn page_script_checks_ledger_proofs_and_files() {
     assert_eq!(r["first_only"]["match"], false, "{r}");
 }
 
-/// Serves the rendered pages of `views` at `/v/{id}` and the page assets, on a free port.
-fn serve_views(views: Vec<(String, CitizenView)>) -> String {
-    use axum::extract::Path as UrlPath;
-    use axum::routing::get;
-    use std::sync::Arc;
-
-    let views = Arc::new(views);
-    let app = axum::Router::new()
-        .route(
-            "/v/{id}",
-            get(move |UrlPath(id): UrlPath<String>| {
-                let views = Arc::clone(&views);
-                async move {
-                    let v = views.iter().find(|(i, _)| *i == id).map(|(_, v)| v);
-                    kyso::http::citizen::page_response(v.unwrap())
-                }
-            }),
-        )
-        .route("/static/citizen.js", get(kyso::http::citizen::script))
-        .route("/static/citizen.css", get(kyso::http::citizen::style));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    listener.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let l = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(l, app).await.unwrap();
-        });
-    });
-    format!("http://{addr}")
-}
-
 #[test]
 fn page_script_in_headless_chromium() {
     let Some(browser) = common::webdriver::Browser::start() else {
         return;
     };
     let f = fixture();
-    let base = serve_views(vec![
-        (VALID_ID.into(), view(&f, Lang::Vi, VALID_ID)),
-        (REVOKED_ID.into(), view(&f, Lang::En, REVOKED_ID)),
-    ]);
     let revs = revisions();
     let dir = tempfile::tempdir().unwrap();
     let issued = dir.path().join("issued.pdf");
@@ -320,7 +341,7 @@ fn page_script_in_headless_chromium() {
     let altered = dir.path().join("altered.pdf");
     std::fs::write(&altered, bytes).unwrap();
 
-    let page = format!("{base}/v/{VALID_ID}");
+    let page = f.server.url(&format!("/v/{}", f.valid_id));
     let pending = ["pending"];
     let working = ["", "working"];
     for (file, want) in [
@@ -342,7 +363,7 @@ fn page_script_in_headless_chromium() {
             browser.text("#file-result")
         );
     }
-    browser.open(&format!("{base}/v/{REVOKED_ID}"));
+    browser.open(&f.server.url(&format!("/v/{}?lang=en", f.revoked_id)));
     assert_eq!(browser.attribute("html", "data-status").unwrap(), "revoked");
     assert_eq!(
         browser.wait_attribute("#proof-result", "data-result", &pending),

@@ -6,11 +6,48 @@ pub mod assets;
 pub mod page;
 pub mod view;
 
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::document_id::DocumentId;
+use super::documents::document_record;
+use super::state::AppState;
+
 pub use page::render;
 pub use view::{CitizenView, Lang, Status};
+
+/// The citizen's page of a document, by the id in its QR code.
+#[utoipa::path(
+    get,
+    path = "/v/{id}",
+    params(
+        ("id" = String, Path, description = "Document id: 26 characters of RFC 4648 base32"),
+        ("lang" = Option<String>, Query, description = "`en` for English; Vietnamese otherwise"),
+    ),
+    responses(
+        (status = 200, description = "The page (HTML); its root element has data-status=\"valid\" or \"revoked\"", content_type = "text/html"),
+        (status = 404, description = "The page for an unknown or malformed id (HTML, data-status=\"unknown\")", content_type = "text/html"),
+    ),
+    tag = "citizen"
+)]
+pub async fn citizen_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let lang = Lang::from_query(query.as_deref());
+    // A mistyped or truncated id is, for a citizen, a document that cannot be found.
+    let record = match id.parse::<DocumentId>() {
+        Ok(doc) => match document_record(&state, doc).await {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        },
+        Err(_) => None,
+    };
+    let view = CitizenView::new(lang, &id, record.as_ref(), &state.ledger_verifier_key);
+    page_response(&view)
+}
 
 /// The page as an HTTP response: 404 for an unknown document (the page still explains it),
 /// never cached (a revocation must show at once), never framed, and with no `Referer` leaving
@@ -54,12 +91,24 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     resp
 }
 
-/// `GET /static/citizen.js`: the page script.
+/// The citizen page's script (in-browser proof check, local file comparison).
+#[utoipa::path(
+    get,
+    path = "/static/citizen.js",
+    responses((status = 200, description = "JavaScript", content_type = "text/javascript")),
+    tag = "citizen"
+)]
 pub async fn script() -> Response {
     asset(assets::CITIZEN_JS, "text/javascript; charset=utf-8")
 }
 
-/// `GET /static/citizen.css`: the page style sheet.
+/// The citizen page's style sheet.
+#[utoipa::path(
+    get,
+    path = "/static/citizen.css",
+    responses((status = 200, description = "CSS", content_type = "text/css")),
+    tag = "citizen"
+)]
 pub async fn style() -> Response {
     asset(assets::CITIZEN_CSS, "text/css; charset=utf-8")
 }

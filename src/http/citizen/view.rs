@@ -1,18 +1,14 @@
-//! What the citizen page shows, built from a document's ledger events: the verdict, the issuing
-//! record, any revocation, and the proof material the page's script re-checks in the browser.
-//! No I/O: the handler looks the events up and hands them here.
+//! What the citizen page shows, built from a document's ledger record (the one the JSON route
+//! `GET /v1/documents/{id}` returns): the verdict, the issuing record, any revocation, and the
+//! proof material the page's script re-checks in the browser. No I/O.
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
 use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::ledger::entry::{Entry, EntryKind};
-use crate::ledger::log::Found;
-use crate::pades::appearance::format_signing_time;
-
-/// How the page shows times: Vietnam time with its offset, e.g. `27/11/2026 15:30:00 +07:00`.
-const PAGE_TIME_FORMAT: &str = crate::pades::appearance::DEFAULT_TIME_FORMAT;
+use crate::http::documents::{DocumentRecord, DocumentStatus, LedgerEvent};
+use crate::ledger::EntryKind;
+use crate::pades::appearance::{format_signing_time, DEFAULT_TIME_FORMAT};
 
 /// The language of the page. Vietnamese first; English on request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -23,11 +19,16 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// The language asked for by a `lang` query value; anything but `en` is Vietnamese.
-    pub fn from_query(value: Option<&str>) -> Lang {
-        match value {
-            Some(v) if v.eq_ignore_ascii_case("en") => Lang::En,
-            _ => Lang::Vi,
+    /// The language asked for in a query string (`lang=en`); anything else is Vietnamese.
+    pub fn from_query(query: Option<&str>) -> Lang {
+        let asks_en = query.unwrap_or_default().split('&').any(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(k, v)| k == "lang" && v.eq_ignore_ascii_case("en"))
+        });
+        if asks_en {
+            Lang::En
+        } else {
+            Lang::Vi
         }
     }
 
@@ -79,8 +80,6 @@ pub struct Issued {
     pub document_kind: String,
     /// Issue time in Vietnam time.
     pub time: String,
-    /// SHA-256 (hex) of the issued revision, which a dropped file is compared with.
-    pub revision_sha256: String,
     pub ledger_index: u64,
 }
 
@@ -119,53 +118,66 @@ pub struct CitizenView {
     pub proof: Option<ProofData>,
 }
 
-fn vietnam_time(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix)
+/// An RFC 3339 time of the record in Vietnam time (as given when it does not parse).
+fn vietnam_time(rfc3339: &str) -> String {
+    OffsetDateTime::parse(rfc3339, &Rfc3339)
         .ok()
-        .and_then(|t| format_signing_time(t, PAGE_TIME_FORMAT).ok())
-        .unwrap_or_else(|| unix.to_string())
+        .and_then(|t| format_signing_time(t, DEFAULT_TIME_FORMAT).ok())
+        .unwrap_or_else(|| rfc3339.to_owned())
 }
 
-fn proof_event(f: &Found) -> Option<ProofEvent> {
-    Some(ProofEvent {
-        index: f.index,
-        entry: B64.encode(f.proof.extra.as_deref()?),
-        proof: f.proof.proof.iter().map(|h| B64.encode(h)).collect(),
-    })
+fn proof_event(e: &LedgerEvent) -> ProofEvent {
+    ProofEvent {
+        index: e.index,
+        entry: e.entry_base64.clone(),
+        proof: e.inclusion_proof.clone(),
+    }
 }
 
 impl CitizenView {
-    /// The view of document `document_id` from its ledger events (in log order), for the log
-    /// whose verifier key is `log_key` (a C2SP key string `origin+keyid+key`).
-    pub fn new(lang: Lang, document_id: &str, events: &[Found], log_key: &str) -> CitizenView {
+    /// The view of document `document_id` from its ledger record (`None`: the ledger does not
+    /// know it) in the log whose verifier key is `log_key` (C2SP `origin+keyid+key`).
+    pub fn new(
+        lang: Lang,
+        document_id: &str,
+        record: Option<&DocumentRecord>,
+        log_key: &str,
+    ) -> CitizenView {
         let mut parts = log_key.splitn(3, '+');
         let log_origin = parts.next().unwrap_or_default().to_owned();
         let log_key_id = parts.next().unwrap_or_default().to_owned();
-        let issuance = events.iter().find(|f| f.entry.kind == EntryKind::Issued);
-        let issued = issuance.map(|f| issued(f.index, &f.entry));
-        let withdrawal = events
-            .iter()
-            .rev()
-            .find(|f| matches!(f.entry.kind, EntryKind::Revoked | EntryKind::Superseded))
-            .map(|f| Withdrawal {
-                superseded: f.entry.kind == EntryKind::Superseded,
-                time: vietnam_time(f.entry.time),
-                reason: f.entry.reason.clone(),
+        let issued = record.and_then(|r| r.issued.as_ref()).map(|e| Issued {
+            agency: e.agency.clone(),
+            document_number: e.document_number.clone(),
+            document_kind: e.document_kind.clone(),
+            time: vietnam_time(&e.time),
+            ledger_index: e.index,
+        });
+        let withdrawal = record
+            .and_then(|r| {
+                r.events
+                    .iter()
+                    .rev()
+                    .find(|e| e.event != EntryKind::Issued.name())
+            })
+            .map(|e| Withdrawal {
+                superseded: e.event == EntryKind::Superseded.name(),
+                time: vietnam_time(&e.time),
+                reason: e.reason.clone(),
             });
-        let status = match (&issued, &withdrawal) {
-            (None, _) => Status::Unknown,
-            (Some(_), Some(_)) => Status::Revoked,
-            (Some(_), None) => Status::Valid,
+        let status = match (record.map(|r| r.status), &issued) {
+            (Some(DocumentStatus::Valid), Some(_)) => Status::Valid,
+            (Some(DocumentStatus::Revoked | DocumentStatus::Superseded), Some(_)) => {
+                Status::Revoked
+            }
+            _ => Status::Unknown,
         };
-        let proof = match (issuance, events.iter().map(proof_event).collect()) {
-            (Some(first), Some(evs)) => Some(ProofData {
-                document_id: document_id.to_owned(),
-                log_key: log_key.to_owned(),
-                checkpoint: first.proof.checkpoint.to_text(),
-                events: evs,
-            }),
-            _ => None,
-        };
+        let proof = record.filter(|_| issued.is_some()).map(|r| ProofData {
+            document_id: document_id.to_owned(),
+            log_key: log_key.to_owned(),
+            checkpoint: r.checkpoint.clone(),
+            events: r.events.iter().map(proof_event).collect(),
+        });
         CitizenView {
             lang,
             status,
@@ -175,16 +187,5 @@ impl CitizenView {
             log_key_id,
             proof,
         }
-    }
-}
-
-fn issued(index: u64, e: &Entry) -> Issued {
-    Issued {
-        agency: e.agency.clone(),
-        document_number: e.document_number.clone(),
-        document_kind: e.document_kind.clone(),
-        time: vietnam_time(e.time),
-        revision_sha256: hex::encode(e.revision_hash),
-        ledger_index: index,
     }
 }
