@@ -1,8 +1,8 @@
 //! The public read path checked by two independent clients: kyso's own `ledger audit --url`
 //! and a checker written from the C2SP specs in Python (tests/tools/check_read_path.py), both
-//! reading only `/checkpoint` and `/tile/...`. Here the tiles come from `kyso ledger export`
-//! served by `python3 -m http.server`; both clients must pass, and both must fail on a tampered
-//! tile, a tampered bundle or the wrong key.
+//! reading only `/checkpoint` and `/tile/...`: first tiles from `kyso ledger export` served by
+//! `python3 -m http.server` (both clients must pass, and both must fail on a tampered tile, a
+//! tampered bundle or the wrong key), then a running `kyso serve`.
 
 mod common;
 
@@ -209,4 +209,46 @@ fn exported_tiles_pass_both_checkers_and_tampering_fails_both() {
     let (code, py) = python_check(&url, key);
     assert_eq!(code, 1, "{py}");
     assert_eq!(kyso_audit(&url, key).0, 1);
+}
+
+#[test]
+fn a_running_kyso_serve_passes_both_checkers() {
+    if !have_python_checker() {
+        return;
+    }
+    let server = common::server::Server::start_dev();
+    let d = server.data_dir.to_str().unwrap().to_owned();
+    // Full and partial tiles: 300 entries through the CLI while the server runs, then
+    // documents signed over HTTP.
+    kyso_ledger(&[
+        "bench-append",
+        "--dir",
+        &d,
+        "--count",
+        "300",
+        "--batch",
+        "20",
+    ]);
+    let pdf = common::pdf::build_pdf(
+        common::pdf::HEADER_BINARY,
+        &[
+            "<</Type /Catalog /Pages 2 0 R>>",
+            "<</Type /Pages /Kids [3 0 R] /Count 1>>",
+            "<</Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]>>",
+        ],
+        "",
+    );
+    for _ in 0..3 {
+        server.sign(&pdf, "", &[]);
+    }
+    let key = std::fs::read_to_string(server.data_dir.join("log.vkey")).unwrap();
+    let key = key.trim();
+    let (code, py) = python_check(&server.base, key);
+    assert_eq!(code, 0, "{py}");
+    assert_eq!(py["tree_size"], 303, "{py}");
+    assert_eq!(py["signed_by_log_key"], true);
+    let (code, ours) = kyso_audit(&server.base, key);
+    assert_eq!(code, 0, "{ours}");
+    assert_eq!(ours["root"], py["root"]);
+    assert_eq!(ours["tree_size"], 303);
 }

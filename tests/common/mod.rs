@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 pub mod edit;
 pub mod pdf;
+pub mod qr;
 pub mod server;
 pub mod webdriver;
 
