@@ -55,9 +55,12 @@ pub enum ApiError {
     /// A valid token without the scope the route needs (RFC 6750 §3.1 `insufficient_scope`).
     #[error("{0}")]
     Forbidden(String),
-    /// The same `Idempotency-Key` is being processed, or was used for another request.
+    /// A request with the same `Idempotency-Key` is being processed (retry shortly).
     #[error("{0}")]
     IdempotencyConflict(String),
+    /// The `Idempotency-Key` was used for a different request (retrying will not help).
+    #[error("{0}")]
+    IdempotencyKeyReused(String),
     /// RFC 9110 §15.5.6.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -92,6 +95,9 @@ impl ApiError {
             ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::IdempotencyConflict(_) => (StatusCode::CONFLICT, "idempotency_conflict"),
+            ApiError::IdempotencyKeyReused(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+            }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::Timeout { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
@@ -118,6 +124,27 @@ impl From<crate::ledger::LedgerError> for ApiError {
             other => ApiError::internal(format!("ledger: {other}")),
         }
     }
+}
+
+/// The error for a body that is not a readable PDF (encrypted files named as such).
+pub fn unreadable_pdf(e: &crate::pdf::PdfError) -> ApiError {
+    match e {
+        crate::pdf::PdfError::Encrypted => ApiError::UnreadablePdf(
+            "tệp PDF được mã hóa, không hỗ trợ / encrypted PDF: not supported".into(),
+        ),
+        other => ApiError::UnreadablePdf(format!(
+            "không đọc được tệp PDF / not a readable PDF: {other}"
+        )),
+    }
+}
+
+/// A path parameter, or a JSON 400 instead of axum's plain-text rejection (e.g. bytes that are
+/// not UTF-8).
+pub fn path_param(
+    p: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<String, ApiError> {
+    p.map(|axum::extract::Path(v)| v)
+        .map_err(|e| ApiError::BadRequest(format!("path: {}", e.body_text())))
 }
 
 impl IntoResponse for ApiError {

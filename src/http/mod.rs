@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod certificates;
 pub mod citizen;
 pub mod config;
 pub mod document_id;
@@ -19,6 +20,7 @@ pub mod service_store;
 pub mod sign;
 pub mod state;
 pub mod tlog;
+pub mod verify;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;

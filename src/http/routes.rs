@@ -8,7 +8,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::OpenApi;
 
 use super::state::AppState;
-use super::{citizen, documents, ops, sign, tlog};
+use super::{certificates, citizen, documents, ops, sign, tlog, verify};
 
 /// The OpenAPI description of one route: path, methods and operation from its handler.
 pub type RouteDoc = fn() -> (String, Vec<HttpMethod>, Operation);
@@ -45,6 +45,20 @@ pub const ROUTES: &[RouteSpec] = &[
         handler: || post(sign::sign),
         heavy: true,
         doc: doc::<sign::__path_sign>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/verify",
+        handler: || post(verify::verify),
+        heavy: true,
+        doc: doc::<verify::__path_verify>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/certificates/validate",
+        handler: || post(certificates::validate),
+        heavy: true,
+        doc: doc::<certificates::__path_validate>,
     },
     RouteSpec {
         method: Method::GET,
@@ -138,6 +152,7 @@ pub const ROUTES: &[RouteSpec] = &[
         super::documents::LedgerEvent,
         super::documents::DocumentStatus,
         super::sign::SignParams,
+        super::certificates::ValidateRequest,
     )),
     modifiers(&BearerAuth)
 )]

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::auth::Caller;
 use super::document_id::DocumentId;
-use super::error::{blocking, ApiError, ErrorBody};
+use super::error::{blocking, unreadable_pdf, ApiError, ErrorBody};
 use super::service_store::{Claim, IdempotencyRecord, Scope};
 use super::state::{AppState, Signer};
 use crate::ledger::{Entry, EntryKind};
@@ -68,13 +68,9 @@ struct Signed {
     update: Vec<u8>,
 }
 
-fn unreadable(e: impl std::fmt::Display) -> ApiError {
-    ApiError::UnreadablePdf(format!("không đọc được tệp PDF / not a readable PDF: {e}"))
-}
-
 fn pades_error(e: PadesError) -> ApiError {
     match e {
-        PadesError::Pdf(p) => unreadable(p),
+        PadesError::Pdf(p) => unreadable_pdf(&p),
         PadesError::Refused(m) => ApiError::SigningRefused(m),
         PadesError::Appearance(a) => {
             ApiError::SigningRefused(format!("visible signature block: {a}"))
@@ -119,13 +115,14 @@ fn sign_and_record(
     entry
         .validate()
         .map_err(|e| ApiError::BadRequest(format!("metadata: {e}")))?;
-    let doc = Document::open(pdf).map_err(unreadable)?;
+    let doc = Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
     let id = DocumentId::random()?;
     let mut appearance = SignatureAppearance::for_certificate(&signer.parsed, now);
     appearance.agency = Some(signer.agency.clone());
     appearance.qr_url = Some(state.verification_url(&id));
     appearance.ledger_key_id = Some(state.ledger_key_id.clone());
     appearance.placement = placement;
+    appearance.loaded_font = Some(state.font.clone());
     let options = SignOptions {
         claimed_time: now,
         reason: params.reason.clone().or_else(|| params.title.clone()),
@@ -230,7 +227,7 @@ fn sign_idempotent(
         Claim::InProgress => Err(ApiError::IdempotencyConflict(
             "a request with this Idempotency-Key is being processed; retry shortly".into(),
         )),
-        Claim::Mismatch => Err(ApiError::IdempotencyConflict(
+        Claim::Mismatch => Err(ApiError::IdempotencyKeyReused(
             "this Idempotency-Key was used for a different request (other PDF or metadata)".into(),
         )),
         Claim::Claimed => match sign_and_record(state, signer, pdf, params) {
@@ -274,10 +271,10 @@ fn parse_metadata(bytes: &Bytes) -> Result<SignParams, ApiError> {
         (status = 400, description = "Bad metadata", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token may not sign with this signer", body = ErrorBody),
-        (status = 409, description = "Idempotency-Key in use or reused", body = ErrorBody),
+        (status = 409, description = "A request with this Idempotency-Key is in progress", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not a PDF or multipart body", body = ErrorBody),
-        (status = 422, description = "Unreadable PDF, or signing refused", body = ErrorBody),
+        (status = 422, description = "Unreadable PDF, signing refused, or Idempotency-Key used for another request", body = ErrorBody),
         (status = 503, description = "Busy; see Retry-After", body = ErrorBody),
     ),
     security(("bearer" = [])),
@@ -293,10 +290,12 @@ pub async fn sign(
     let query = query
         .map_err(|e| ApiError::BadRequest(format!("query parameters: {}", e.body_text())))?
         .0;
-    // Authorize before reading a large body when the signer is already known.
-    caller.require(&Scope::Sign(
-        state.signer(query.signer.as_deref())?.name.clone(),
-    ))?;
+    // Authorize before reading a large body when the signer is already known (a multipart
+    // body may still name it, and is checked once read).
+    if let Ok(signer) = state.signer(query.signer.as_deref()) {
+        caller.require(&Scope::Sign(signer.name.clone()))?;
+    }
+
     let key = idempotency_key(&headers)?;
     let upload = super::body::read_pdf(req, state.limits.max_body_bytes, true).await?;
     let params = match &upload.metadata {
