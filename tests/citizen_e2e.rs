@@ -2,7 +2,7 @@
 //! HTTP, read the QR code off the rendered page (pdftoppm + zbarimg), open that URL (valid),
 //! check the proof in headless Chromium, choose the signed file (match), an altered copy
 //! (mismatch) and a copy extended with validation data (still a match), then revoke the
-//! document through the ledger CLI while the server runs: the page says revoked.
+//! document through the ledger CLI while the server runs: the page and `/v1/verify` say revoked.
 
 mod common;
 
@@ -140,5 +140,10 @@ fn qr_link_page_browser_checks_and_revocation() {
         server.get(&format!("/v1/documents/{id}")).json()["status"],
         "revoked"
     );
+    let report = server
+        .post("/v1/verify", "application/pdf", &[], &signed.body)
+        .json();
+    assert_eq!(report["ledger_status"], "revoked", "{report}");
+    assert_ne!(report["indication"], "TOTAL_PASSED", "{report}");
     open_and_check(&browser, &url, "revoked");
 }
