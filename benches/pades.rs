@@ -97,7 +97,7 @@ fn main() {
         };
         let floor_ms = median_ms(runs, || floor(&input, &k.key));
         let sign_ms = median_ms(runs, || kyso_sign(&input, &signed, &k));
-        let verify_ms = median_ms(runs, || kyso_verify(&signed, &k));
+        let verify_ms = median_ms(runs, || kyso_verify(&signed, &k.trust));
         println!(
             "{mb} MB: floor {floor_ms:.2} ms; kyso sign {sign_ms:.2} ms ({:.2}x floor), verify \
              {verify_ms:.2} ms ({:.2}x floor)",
@@ -108,7 +108,7 @@ fn main() {
             let d = Duration::from_secs(10);
             let one = signing::sign_throughput(&input, dir.path(), &k, 1, d);
             let two = signing::sign_throughput(&input, dir.path(), &k, 2, d);
-            let verify_two = signing::throughput(2, d, |_, _| kyso_verify(&signed, &k));
+            let verify_two = signing::throughput(2, d, |_, _| kyso_verify(&signed, &k.trust));
             println!(
                 "{mb} MB: in-process throughput: sign {one:.0}/s on one thread, {two:.0}/s on \
                  two; verify {verify_two:.0}/s on two"

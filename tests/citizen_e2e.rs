@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::server::Server;
 use common::webdriver::Browser;
@@ -108,30 +107,28 @@ fn qr_link_page_browser_checks_and_revocation() {
     let record = server.get(&format!("/v1/documents/{id}")).json();
     let issued = &record["issued"];
     let field = |k: &str| issued[k].as_str().expect(k).to_owned();
-    let out = Command::new(env!("CARGO_BIN_EXE_kyso"))
-        .args([
-            "ledger",
-            "append",
-            "--event",
-            "revoked",
-            "--document-id",
-            &id,
-        ])
-        .args(["--revision-sha256", &field("revision_sha256")])
-        .args(["--signer-cert-sha256", &field("signer_cert_sha256")])
-        .args(["--agency", &field("agency")])
-        .args(["--number", &field("document_number")])
-        .args(["--kind", &field("document_kind")])
-        .args(["--reason", "Thu hồi để kiểm thử"])
-        .arg("--dir")
-        .arg(&server.data_dir)
-        .output()
-        .expect("kyso ledger append");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir_arg = server.data_dir.to_str().expect("UTF-8 path").to_owned();
+    common::kyso_ledger(&[
+        "append",
+        "--event",
+        "revoked",
+        "--document-id",
+        &id,
+        "--revision-sha256",
+        &field("revision_sha256"),
+        "--signer-cert-sha256",
+        &field("signer_cert_sha256"),
+        "--agency",
+        &field("agency"),
+        "--number",
+        &field("document_number"),
+        "--kind",
+        &field("document_kind"),
+        "--reason",
+        "Thu hồi để kiểm thử",
+        "--dir",
+        &dir_arg,
+    ]);
     let page = server.get(path);
     assert_eq!(page.status, 200);
     assert_eq!(data_status(&page.text()), Some("revoked"));

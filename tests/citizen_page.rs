@@ -46,18 +46,8 @@ struct Fixture {
 }
 
 fn ledger(server: &Server, args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_kyso"))
-        .arg("ledger")
-        .args(args)
-        .arg("--dir")
-        .arg(&server.data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kyso ledger {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = server.data_dir.to_str().unwrap();
+    common::kyso_ledger(&[args, &["--dir", dir]].concat());
 }
 
 fn append(server: &Server, event: &str, id: &str, revision: &str, reason: Option<&str>) {

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::kyso_ledger;
 use serde_json::Value;
 
 const KYSO: &str = env!("CARGO_BIN_EXE_kyso");
@@ -46,20 +47,6 @@ fn wait_for_port(port: u16) {
         assert!(start.elapsed() < START_TIMEOUT, "nothing listens on {port}");
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn kyso_ledger(args: &[&str]) -> String {
-    let out = Command::new(KYSO)
-        .arg("ledger")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kyso ledger {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Whether python3 with the `cryptography` package is available (a failure under CI).

@@ -77,18 +77,28 @@ pub fn kyso_sign(input: &Path, out: &Path, k: &Keys) {
     w.flush().expect("flush");
 }
 
-pub fn kyso_verify(path: &Path, k: &Keys) {
+pub fn kyso_verify(path: &Path, trust: &TrustStore) {
     let doc = Document::open(FileSource::new(File::open(path).expect("open")).expect("src"))
         .expect("pdf");
     let rev = RevocationData::default();
     let options = VerifyOptions {
         now: OffsetDateTime::now_utc(),
-        trust: &k.trust,
+        trust,
         revocation: &rev,
         revocation_policy: RevocationPolicy::Off,
     };
     let report = pades::verify(&doc, &options).expect("verify");
     assert!(report.is_valid(), "{report:?}");
+}
+
+/// The trust anchors in a PEM file.
+pub fn trust_from_pem(path: &Path) -> TrustStore {
+    let pem = std::fs::read(path).expect("read anchors");
+    let mut trust = TrustStore::new();
+    for c in source::load_certificates(&pem).expect("anchors") {
+        trust.add(c);
+    }
+    trust
 }
 
 /// Runs `op(thread, iteration)` on `threads` threads for `duration`; returns operations per

@@ -71,3 +71,19 @@ pub fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Runs `kyso ledger ARGS`; panics unless it succeeds; returns its standard output.
+pub fn kyso_ledger<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kyso"))
+        .arg("ledger")
+        .args(args)
+        .output()
+        .expect("run kyso ledger");
+    assert!(
+        out.status.success(),
+        "kyso ledger {:?}: {}",
+        args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
