@@ -342,8 +342,9 @@
       return;
     }
     const shown = (f) => {
+      // An empty value is not shown at all.
       const el = document.querySelector('[data-field="' + f + '"]');
-      return el ? el.textContent : null;
+      return el ? el.textContent : "";
     };
     const issued = r.entries.find((e) => e.kind === ENTRY_ISSUED);
     const fieldsMatch =

@@ -87,7 +87,11 @@ fn verdict(v: &CitizenView) -> (&'static str, &'static str) {
     }
 }
 
+/// One labelled value; an empty one (a document signed without that metadata) is left out.
 fn row(out: &mut String, label: &str, field: &str, value: &str) {
+    if value.is_empty() {
+        return;
+    }
     let _ = write!(
         out,
         "<div class=\"row\"><dt>{}</dt><dd data-field=\"{field}\">{}</dd></div>",
