@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::edit::update;
 use common::{kyso_sign_command, run, text};
 
 use std::path::{Path, PathBuf};
@@ -386,18 +387,6 @@ fn pyhanko_signatures_verify_with_kyso() {
         assert_eq!(report["indication"], "TOTAL_PASSED");
         assert_eq!(report["signatures"].as_array().map(Vec::len), Some(n));
     }
-}
-
-/// Appends an incremental update built by `edit` to `bytes`.
-fn update(
-    bytes: &[u8],
-    edit: impl FnOnce(&Document<&[u8]>, &mut IncrementalWriter<'_, &[u8]>),
-) -> Vec<u8> {
-    let doc = Document::open(bytes).expect("open");
-    let mut w = IncrementalWriter::new(&doc).expect("writer");
-    edit(&doc, &mut w);
-    let u = w.finish().expect("finish");
-    [bytes, &u.bytes].concat()
 }
 
 fn first_page(doc: &Document<&[u8]>) -> (ObjRef, Dict) {

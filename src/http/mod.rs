@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod body;
 pub mod certificates;
+pub mod citizen;
 pub mod config;
 pub mod document_id;
 pub mod documents;

@@ -8,7 +8,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::OpenApi;
 
 use super::state::AppState;
-use super::{certificates, documents, ops, sign, tlog, verify};
+use super::{certificates, citizen, documents, ops, sign, tlog, verify};
 
 /// The OpenAPI description of one route: path, methods and operation from its handler.
 pub type RouteDoc = fn() -> (String, Vec<HttpMethod>, Operation);
@@ -73,6 +73,27 @@ pub const ROUTES: &[RouteSpec] = &[
         handler: || get(documents::get_by_hash),
         heavy: false,
         doc: doc::<documents::__path_get_by_hash>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v/{id}",
+        handler: || get(citizen::citizen_page),
+        heavy: false,
+        doc: doc::<citizen::__path_citizen_page>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/static/citizen.js",
+        handler: || get(citizen::script),
+        heavy: false,
+        doc: doc::<citizen::__path_script>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/static/citizen.css",
+        handler: || get(citizen::style),
+        heavy: false,
+        doc: doc::<citizen::__path_style>,
     },
     RouteSpec {
         method: Method::GET,

@@ -5,8 +5,11 @@
 use std::path::PathBuf;
 
 pub mod net;
+pub mod edit;
 pub mod pdf;
+pub mod qr;
 pub mod server;
+pub mod webdriver;
 
 /// True when running in CI, where a missing tool or data set is a failure, not a skip.
 pub fn in_ci() -> bool {
@@ -105,4 +108,20 @@ pub fn kyso_sign_command(
         .arg("--chain")
         .arg(pki.join("issuing-ca.pem"));
     cmd
+}
+
+/// Runs `kyso ledger ARGS`; panics unless it succeeds; returns its standard output.
+pub fn kyso_ledger<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kyso"))
+        .arg("ledger")
+        .args(args)
+        .output()
+        .expect("run kyso ledger");
+    assert!(
+        out.status.success(),
+        "kyso ledger {:?}: {}",
+        args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
