@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod cms;
 pub mod http;
+pub mod keys;
 pub mod ledger;
 pub mod pades;
 pub mod pdf;

@@ -5,6 +5,7 @@
 pub mod appearance;
 mod changes;
 mod error;
+mod external;
 mod fields;
 pub mod fonts;
 mod report;
@@ -13,6 +14,7 @@ mod verify;
 
 pub use changes::{analyse_changes, ChangeAnalysis, Changes, MAX_REVISIONS_AFTER};
 pub use error::PadesError;
+pub use external::{prepare_external, PreparedDocument, MAX_STATE_SIZE};
 pub use report::{Coverage, DocumentReport, SignatureReport, SignerSummary};
 pub use sign::{
     add_document_timestamp, pdf_date, sign, Certification, SignOptions, SignedUpdate,
