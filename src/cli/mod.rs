@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cert;
+mod external;
+mod keys;
 mod ledger;
 mod pki;
 mod serve;
@@ -43,8 +45,14 @@ enum Command {
     Cert(cert::CertArgs),
     /// Demo PKI for testing.
     Pki(pki::PkiArgs),
+    /// Signing keys: generate (file or PKCS#11 token), request and import certificates,
+    /// activate, retire.
+    Keys(keys::KeysArgs),
+    /// Two-step signing with an outside key: prepare (digest to sign), complete (signature
+    /// value).
+    External(external::ExternalArgs),
     /// Sign a PDF (PAdES).
-    Sign(sign::SignArgs),
+    Sign(Box<sign::SignArgs>),
     /// Verify the signatures of a PDF. Exit 0 all valid, 1 not, 2 unreadable.
     Verify(verify::VerifyArgs),
 }
@@ -57,7 +65,9 @@ pub fn main() -> ExitCode {
         Command::Ledger(args) => ledger::run(*args),
         Command::Cert(args) => cert::run(args),
         Command::Pki(args) => pki::run(args),
-        Command::Sign(args) => sign::run(args),
+        Command::Keys(args) => keys::run(args),
+        Command::External(args) => external::run(args),
+        Command::Sign(args) => sign::run(*args),
         Command::Verify(args) => verify::run(args),
     };
     ExitCode::from(code)

@@ -106,16 +106,17 @@ pub fn read_key_file(path: &Path, passphrase: &str) -> Result<PKey<Private>, Key
     decrypt_key_file(&data, passphrase)
 }
 
+/// A cheap cost so unit tests stay fast; the format is the same.
+#[cfg(test)]
+pub(super) const TEST_COST: ScryptCost = ScryptCost {
+    log_n: 10,
+    r: 8,
+    p: 1,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A cheap cost so the unit test stays fast; the format is the same.
-    const TEST_COST: ScryptCost = ScryptCost {
-        log_n: 10,
-        r: 8,
-        p: 1,
-    };
 
     #[test]
     fn round_trip_and_wrong_passphrase() {

@@ -4,6 +4,7 @@
 //! within its validity period. Its expiry date feeds the 30-day warning of `/readyz` and the
 //! metrics. Pure: the time is a parameter.
 
+use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use super::error::KeysError;
@@ -22,8 +23,8 @@ pub struct RegistrationInputs<'a> {
     pub certificate: &'a Certificate,
     /// Intermediate certificates for path building.
     pub chain: &'a [Certificate],
-    /// The key's SubjectPublicKeyInfo DER.
-    pub public_key_spki: &'a [u8],
+    /// SHA-256 (hex) of the key's SubjectPublicKeyInfo DER, as the key record holds it.
+    pub public_key_sha256: &'a str,
     /// The configured trust anchors.
     pub anchors: &'a TrustStore,
     /// CRLs and OCSP responses at hand.
@@ -54,7 +55,7 @@ fn refuse(why: impl Into<String>) -> KeysError {
 /// Runs every check; `Err(KeysError::Registration)` names the first one that fails.
 pub fn check_registration(inputs: &RegistrationInputs<'_>) -> Result<Registration, KeysError> {
     let cert = inputs.certificate;
-    if cert.spki() != inputs.public_key_spki {
+    if hex::encode(Sha256::digest(cert.spki())) != inputs.public_key_sha256 {
         return Err(refuse(
             "chứng thư số không khớp với khóa / the certificate certifies another key than this \
              one (RFC 5280 §4.1.2.7)",
@@ -104,17 +105,92 @@ pub fn expiry_warning(not_after: OffsetDateTime, now: OffsetDateTime) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::demo::{self, OpenSslEntropy};
+    use crate::pki::source::load_certificates;
+    use openssl::pkey::PKey;
     use time::macros::datetime;
+
+    fn demo_cert(pki: &demo::DemoPki, name: &str) -> Certificate {
+        let file = pki.file(name).expect("generated");
+        load_certificates(&file.contents)
+            .expect("parses")
+            .into_iter()
+            .next()
+            .expect("one")
+    }
+
+    fn key_hash(pki: &demo::DemoPki, name: &str) -> String {
+        let file = pki.file(name).expect("generated");
+        let key = PKey::private_key_from_pem(&file.contents).expect("key");
+        hex::encode(Sha256::digest(key.public_key_to_der().expect("der")))
+    }
+
+    #[test]
+    fn each_check_refuses_what_it_should() {
+        let now = OffsetDateTime::now_utc();
+        let pki = demo::generate(now, &mut OpenSslEntropy).expect("demo");
+        let other = demo::generate(now, &mut OpenSslEntropy).expect("other demo");
+        let anchors = TrustStore::from_certificates([demo_cert(&pki, "root-ca.pem")]);
+        let issuing = [demo_cert(&pki, "issuing-ca.pem")];
+        let revocation = RevocationData::default();
+        let check = |cert: &str, key: &str, anchors: &TrustStore, time: OffsetDateTime| {
+            let cert = demo_cert(&pki, cert);
+            let hash = key_hash(&pki, key);
+            check_registration(&RegistrationInputs {
+                certificate: &cert,
+                chain: &issuing,
+                public_key_sha256: &hash,
+                anchors,
+                revocation: &revocation,
+                revocation_policy: RevocationPolicy::SoftFail,
+                time,
+            })
+        };
+        let ok = check("agency-signer.pem", "agency-signer.key.pem", &anchors, now).expect("ok");
+        assert_eq!(ok.expires_in_days, None);
+        let refused = |r: Result<Registration, KeysError>, needle: &str| match r {
+            Err(KeysError::Registration(why)) => assert!(why.contains(needle), "{why}"),
+            other => panic!("expected a refusal about {needle}, got {other:?}"),
+        };
+        refused(
+            check("agency-signer.pem", "person-signer.key.pem", &anchors, now),
+            "another key",
+        );
+        refused(
+            check(
+                "expired-signer.pem",
+                "expired-signer.key.pem",
+                &anchors,
+                now,
+            ),
+            "expired",
+        );
+        let foreign = TrustStore::from_certificates([demo_cert(&other, "root-ca.pem")]);
+        refused(
+            check("agency-signer.pem", "agency-signer.key.pem", &foreign, now),
+            "does not validate",
+        );
+        refused(
+            check("tsa.pem", "tsa.key.pem", &anchors, now),
+            "does not validate",
+        );
+        let near_end = demo_cert(&pki, "agency-signer.pem").not_after() - Duration::days(10);
+        let soon = check(
+            "agency-signer.pem",
+            "agency-signer.key.pem",
+            &anchors,
+            near_end,
+        )
+        .expect("still valid");
+        assert_eq!(soon.expires_in_days, Some(10));
+    }
 
     #[test]
     fn warning_starts_thirty_days_before_expiry() {
         let end = datetime!(2027-01-31 00:00 UTC);
         assert_eq!(expiry_warning(end, end - Duration::days(31)), None);
         assert_eq!(expiry_warning(end, end - Duration::days(30)), None);
-        assert_eq!(
-            expiry_warning(end, end - Duration::days(29)),
-            Some(29)
-        );
+        assert_eq!(expiry_warning(end, end - Duration::days(29)), Some(29));
         assert_eq!(expiry_warning(end, end + Duration::days(2)), Some(-2));
     }
 }

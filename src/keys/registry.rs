@@ -10,7 +10,7 @@ use std::fs::{self, File};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use openssl::pkey::{HasPublic, PKeyRef};
+use openssl::pkey::{HasPublic, PKey, PKeyRef, Public};
 use sha2::{Digest, Sha256};
 
 use super::error::KeysError;
@@ -56,6 +56,8 @@ pub struct LoadedSigner {
     pub key_id: String,
     /// The signing key.
     pub signer: Box<dyn RawSigner + Send + Sync>,
+    /// Its public key.
+    pub public_key: PKey<Public>,
     /// The certificate's DER.
     pub certificate: Vec<u8>,
     /// The chain's DER certificates.
@@ -164,7 +166,9 @@ impl Registry {
         })
         .map_err(registry_err)?;
         let path = self.dir.join(REGISTRY_FILE);
-        let tmp = self.dir.join(format!(".{REGISTRY_FILE}.{}.tmp", new_key_id()?));
+        let tmp = self
+            .dir
+            .join(format!(".{REGISTRY_FILE}.{}.tmp", new_key_id()?));
         let result = (|| -> std::io::Result<()> {
             let mut f = File::create(&tmp)?;
             f.write_all(&json)?;
@@ -178,16 +182,17 @@ impl Registry {
         Ok(result?)
     }
 
-    fn new_record(
-        &self,
+    /// Records a new pending key and saves the registry.
+    fn add_pending(
+        &mut self,
         signer: &str,
         kind: KeyKind,
         storage: KeyStorage,
         id: String,
         public_key_sha256: String,
         now: i64,
-    ) -> KeyRecord {
-        KeyRecord {
+    ) -> Result<&KeyRecord, KeysError> {
+        self.records.push(KeyRecord {
             id,
             signer: signer.to_owned(),
             state: KeyState::Pending,
@@ -202,7 +207,11 @@ impl Registry {
             activated: None,
             retired: None,
             compromised: None,
-        }
+        });
+        self.save()?;
+        self.records
+            .last()
+            .ok_or_else(|| registry_err("record vanished"))
     }
 
     /// Generates a key for `signer` into an encrypted file of the keys directory (the
@@ -220,19 +229,15 @@ impl Registry {
         let pem = encrypt_private_key(&key, &passphrase.read()?, cost)?;
         let file = format!("{id}.p8.pem");
         write_private(&self.dir.join(&file), pem.as_bytes())?;
-        let record = self.new_record(
+        let public_key_sha256 = spki_sha256(&key)?;
+        self.add_pending(
             signer,
             kind,
             KeyStorage::File { file, passphrase },
             id,
-            spki_sha256(&key)?,
+            public_key_sha256,
             now,
-        );
-        self.records.push(record);
-        self.save()?;
-        self.records
-            .last()
-            .ok_or_else(|| registry_err("record vanished"))
+        )
     }
 
     /// Generates a key pair for `signer` inside the token and records it as pending. The
@@ -247,19 +252,15 @@ impl Registry {
         let id = new_key_id()?;
         let label = format!("kyso-{id}");
         let public = Token::open(&token)?.generate(kind, &label)?;
-        let record = self.new_record(
+        let public_key_sha256 = spki_sha256(&public)?;
+        self.add_pending(
             signer,
             kind,
             KeyStorage::Pkcs11 { token, label },
             id,
-            spki_sha256(&public)?,
+            public_key_sha256,
             now,
-        );
-        self.records.push(record);
-        self.save()?;
-        self.records
-            .last()
-            .ok_or_else(|| registry_err("record vanished"))
+        )
     }
 
     /// Opens the key of record `id` for signing, with its certificate when imported (an empty
@@ -268,25 +269,26 @@ impl Registry {
         let record = self.get(id)?;
         let algorithm = SignatureAlgorithm::from_name(&record.algorithm)
             .ok_or_else(|| registry_err(format!("unknown algorithm {}", record.algorithm)))?;
-        let (signer, spki): (Box<dyn RawSigner + Send + Sync>, String) = match &record.storage {
-            KeyStorage::File { file, passphrase } => {
-                let key = read_key_file(&self.dir.join(file), &passphrase.read()?)?;
-                let spki = spki_sha256(&key)?;
-                (Box::new(PKeySigner::new(key, algorithm)?), spki)
-            }
-            KeyStorage::Pkcs11 { token, label } => {
-                let signer = Token::open(token)?.signer(label)?;
-                if signer.algorithm() != algorithm {
-                    return Err(registry_err(format!(
-                        "the token key {label} does not sign with {}",
-                        record.algorithm
-                    )));
+        let (signer, public_key): (Box<dyn RawSigner + Send + Sync>, PKey<Public>) =
+            match &record.storage {
+                KeyStorage::File { file, passphrase } => {
+                    let key = read_key_file(&self.dir.join(file), &passphrase.read()?)?;
+                    let public = PKey::public_key_from_der(&key.public_key_to_der()?)?;
+                    (Box::new(PKeySigner::new(key, algorithm)?), public)
                 }
-                let spki = spki_sha256(signer.public_key())?;
-                (Box::new(signer), spki)
-            }
-        };
-        if spki != record.public_key_sha256 {
+                KeyStorage::Pkcs11 { token, label } => {
+                    let signer = Token::open(token)?.signer(label)?;
+                    if signer.algorithm() != algorithm {
+                        return Err(registry_err(format!(
+                            "the token key {label} does not sign with {}",
+                            record.algorithm
+                        )));
+                    }
+                    let public = signer.public_key().clone();
+                    (Box::new(signer), public)
+                }
+            };
+        if spki_sha256(&public_key)? != record.public_key_sha256 {
             return Err(registry_err(format!(
                 "the stored key of {id} is not the one recorded (public key hash differs)"
             )));
@@ -301,6 +303,7 @@ impl Registry {
         Ok(LoadedSigner {
             key_id: record.id.clone(),
             signer,
+            public_key,
             certificate,
             chain: pem_to_der(&record.chain)?,
         })
@@ -405,11 +408,7 @@ fn write_private(path: &Path, contents: &[u8]) -> Result<(), KeysError> {
 mod tests {
     use super::*;
 
-    const TEST_COST: ScryptCost = ScryptCost {
-        log_n: 10,
-        r: 8,
-        p: 1,
-    };
+    use crate::keys::file::TEST_COST;
 
     fn with_cert(reg: &mut Registry, id: &str, not_after: i64) {
         let r = reg.get_mut(id).expect("record");
@@ -441,10 +440,16 @@ mod tests {
         let on_disk = Registry::open(dir.path()).expect("reopen");
         assert_eq!(on_disk.get(&a).expect("a").state, KeyState::Retired);
         assert_eq!(on_disk.get(&b).expect("b").state, KeyState::Active);
-        assert_eq!(on_disk.active("agency").map(|r| r.id.clone()), Some(b.clone()));
+        assert_eq!(
+            on_disk.active("agency").map(|r| r.id.clone()),
+            Some(b.clone())
+        );
         assert!(reg.activate(&a, 14).is_err(), "a retired key stays retired");
         let loaded = on_disk.load_signer(&b).expect("load");
-        assert_eq!(loaded.signer.algorithm(), SignatureAlgorithm::EcdsaP256Sha256);
+        assert_eq!(
+            loaded.signer.algorithm(),
+            SignatureAlgorithm::EcdsaP256Sha256
+        );
         let text = fs::read_to_string(dir.path().join(REGISTRY_FILE)).expect("read");
         assert!(!text.contains("pass phrase"));
         assert!(!text.contains("PRIVATE KEY"));

@@ -208,10 +208,8 @@ impl PreparedDocument {
         if state.version != STATE_VERSION {
             return Err(bad_state(format!("unknown version {}", state.version)));
         }
-        let b64 = |what: &str, s: &str| {
-            B64.decode(s)
-                .map_err(|e| bad_state(format!("{what}: {e}")))
-        };
+        let b64 =
+            |what: &str, s: &str| B64.decode(s).map_err(|e| bad_state(format!("{what}: {e}")));
         let bytes = b64("update", &state.update)?;
         let total = state
             .base_len
