@@ -108,7 +108,7 @@ pub fn run(args: CertArgs) -> u8 {
 }
 
 /// Why the command could not evaluate anything: the message names the file.
-pub(super) struct Unreadable(pub(super) String);
+pub(crate) struct Unreadable(pub(crate) String);
 
 fn verify(args: &VerifyArgs) -> u8 {
     let outcome = inputs(args).and_then(|(leaf, intermediates, store, revocation)| {
@@ -151,7 +151,7 @@ fn inputs(args: &VerifyArgs) -> Result<Inputs, Unreadable> {
 
 /// The trust anchors (`--trust` files, else the configured `certs/anchors/`) and the revocation
 /// data (`--crl`, `--ocsp` files) shared by `kyso cert verify` and `kyso verify`.
-pub(super) fn trust_and_revocation(
+pub(crate) fn trust_and_revocation(
     trust: &[PathBuf],
     crl: &[PathBuf],
     ocsp: &[PathBuf],
@@ -200,7 +200,7 @@ fn read(path: &Path) -> Result<Vec<u8>, Unreadable> {
     std::fs::read(path).map_err(|e| Unreadable(format!("{}: {e}", path.display())))
 }
 
-pub(super) fn certificates(path: &Path) -> Result<Vec<Certificate>, Unreadable> {
+pub(crate) fn certificates(path: &Path) -> Result<Vec<Certificate>, Unreadable> {
     let data = read(path)?;
     source::load_certificates(&data).map_err(|e| unreadable(path, &e))
 }

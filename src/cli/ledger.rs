@@ -302,10 +302,27 @@ fn read_small(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
 }
 
 fn load_signer(store: &StoreArgs) -> Result<Ed25519Signer, String> {
-    let path = key_path(store);
-    let text = read_small(&path, MAX_KEY_FILE)?;
+    load_log_key(&key_path(store))
+}
+
+/// Reads a log signer key file (a C2SP signer key string).
+pub(crate) fn load_log_key(path: &Path) -> Result<Ed25519Signer, String> {
+    let text = read_small(path, MAX_KEY_FILE)?;
     Ed25519Signer::parse(String::from_utf8_lossy(&text).trim())
         .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The log key at `path`, or a new Ed25519 key named `origin` written there (owner-only) when
+/// the file does not exist. Shared by `kyso ledger init` and the first start of `kyso serve`.
+pub(crate) fn load_or_create_log_key(path: &Path, origin: &str) -> Result<Ed25519Signer, String> {
+    if path.exists() {
+        return load_log_key(path);
+    }
+    let mut seed = [0u8; 32];
+    openssl::rand::rand_bytes(&mut seed).map_err(s)?;
+    let signer = Ed25519Signer::from_seed(origin, seed).map_err(s)?;
+    write_private(path, format!("{}\n", signer.to_key_string()).as_bytes())?;
+    Ok(signer)
 }
 
 /// A verifier key given as the key string itself or as a file holding it.
@@ -351,16 +368,7 @@ fn write_private(path: &Path, data: &[u8]) -> Result<(), String> {
 
 fn init(store: &StoreArgs, origin: &str) -> Result<u8, String> {
     fs::create_dir_all(&store.dir).map_err(|e| format!("{}: {e}", store.dir.display()))?;
-    let path = key_path(store);
-    let signer = if path.exists() {
-        load_signer(store)?
-    } else {
-        let mut seed = [0u8; 32];
-        openssl::rand::rand_bytes(&mut seed).map_err(s)?;
-        let signer = Ed25519Signer::from_seed(origin, seed).map_err(s)?;
-        write_private(&path, format!("{}\n", signer.to_key_string()).as_bytes())?;
-        signer
-    };
+    let signer = load_or_create_log_key(&key_path(store), origin)?;
     let vkey = signer.verifier().to_key_string();
     let connect = connector(store, false)?;
     let ledger = Ledger::create(
@@ -440,17 +448,9 @@ fn append(store: &StoreArgs, args: &EntryArgs, as_json: bool) -> Result<u8, Stri
     Ok(EXIT_VALID)
 }
 
-fn kind_name(kind: EntryKind) -> &'static str {
-    match kind {
-        EntryKind::Issued => "issued",
-        EntryKind::Revoked => "revoked",
-        EntryKind::Superseded => "superseded",
-    }
-}
-
 fn entry_json(e: &Entry) -> serde_json::Value {
     json!({
-        "event": kind_name(e.kind),
+        "event": e.kind.name(),
         "document_id_sha256": hex::encode(e.document_id_hash),
         "revision_sha256": hex::encode(e.revision_hash),
         "signer_cert_sha256": hex::encode(e.signer_cert_sha256),
@@ -505,7 +505,7 @@ fn get(
             eprintln!(
                 "earlier event: index {} {}",
                 other.index,
-                kind_name(other.entry.kind)
+                other.entry.kind.name()
             );
         }
         print!("{}", latest.proof.to_text());

@@ -8,13 +8,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod cert;
+pub(crate) mod cert;
 mod external;
 mod keys;
-mod ledger;
-mod pki;
+pub(crate) mod ledger;
+pub(crate) mod pki;
 mod serve;
-mod sign;
+pub(crate) mod sign;
 mod verify;
 
 /// Exit code for "the input was evaluated and is valid".

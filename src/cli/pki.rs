@@ -42,22 +42,27 @@ fn run_demo(args: &DemoArgs) -> u8 {
             return EXIT_UNREADABLE;
         }
     };
-    if let Err(e) = std::fs::create_dir_all(&args.out) {
-        eprintln!("kyso pki demo: cannot create {}: {e}", args.out.display());
+    if let Err(msg) = write_demo(&pki, &args.out) {
+        eprintln!("kyso pki demo: {msg}");
         return EXIT_UNREADABLE;
-    }
-    for file in &pki.files {
-        let path = args.out.join(&file.name);
-        if let Err(e) = write_file(&path, &file.contents, file.name.ends_with(".key.pem")) {
-            eprintln!("kyso pki demo: cannot write {}: {e}", path.display());
-            return EXIT_UNREADABLE;
-        }
     }
     println!(
         "Đã tạo PKI thử nghiệm (CHỈ ĐỂ THỬ NGHIỆM) trong / demo PKI (FOR TESTING ONLY) written to {}",
         args.out.display()
     );
     EXIT_VALID
+}
+
+/// Writes every file of a demo PKI into `dir` (created if absent); private keys are readable
+/// by their owner only. Shared by `kyso pki demo` and the development mode of `kyso serve`.
+pub(crate) fn write_demo(pki: &demo::DemoPki, dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for file in &pki.files {
+        let path = dir.join(&file.name);
+        write_file(&path, &file.contents, file.name.ends_with(".key.pem"))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// Writes `contents`; private keys are readable by their owner only.

@@ -22,11 +22,6 @@ use crate::pki::{source, Certificate};
 /// wrong path pointing at a large file.
 const MAX_CREDENTIAL_BYTES: u64 = 1 << 20;
 
-/// id-at-commonName (RFC 5280 appendix A): the signer's name in the visible block.
-const OID_COMMON_NAME: &str = "2.5.4.3";
-/// id-at-organizationName: the agency in the visible block.
-const OID_ORGANIZATION: &str = "2.5.4.10";
-
 #[derive(Args, Debug)]
 pub struct SignArgs {
     /// The PDF to sign.
@@ -110,7 +105,7 @@ pub fn run(args: SignArgs) -> u8 {
     }
 }
 
-pub(super) fn read_small(path: &Path) -> Result<Vec<u8>, String> {
+pub(crate) fn read_small(path: &Path) -> Result<Vec<u8>, String> {
     let len = std::fs::metadata(path)
         .map_err(|e| format!("{}: {e}", path.display()))?
         .len();
@@ -123,7 +118,7 @@ pub(super) fn read_small(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-pub(super) fn certificates(path: &Path) -> Result<Vec<Vec<u8>>, String> {
+pub(crate) fn certificates(path: &Path) -> Result<Vec<Vec<u8>>, String> {
     let data = read_small(path)?;
     let certs = source::load_certificates(&data).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(certs.iter().map(|c| c.der().to_vec()).collect())
@@ -296,18 +291,7 @@ pub(super) fn sign_options(
         None
     } else {
         let parsed = Certificate::from_der(cert).map_err(|e| format!("signer certificate: {e}"))?;
-        let first = |oid: &str| {
-            parsed
-                .subject()
-                .attribute_texts(oid)
-                .next()
-                .map(str::to_string)
-        };
-        let mut a = SignatureAppearance::new(
-            &first(OID_COMMON_NAME).unwrap_or_else(|| parsed.display_subject()),
-            now,
-        );
-        a.agency = first(OID_ORGANIZATION);
+        let mut a = SignatureAppearance::for_certificate(&parsed, now);
         a.qr_url = look.qr_url.clone();
         a.placement = placement;
         Some(a)

@@ -61,6 +61,15 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    /// The event's name in reports and JSON: `issued`, `revoked`, `superseded`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::Issued => "issued",
+            EntryKind::Revoked => "revoked",
+            EntryKind::Superseded => "superseded",
+        }
+    }
+
     fn code(self) -> u8 {
         match self {
             EntryKind::Issued => 1,

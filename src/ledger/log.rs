@@ -63,6 +63,8 @@ pub struct Appended {
     pub index: u64,
     /// The signed checkpoint covering it.
     pub checkpoint: Arc<Vec<u8>>,
+    /// Entries of the group commit it was part of.
+    pub batch_entries: u64,
 }
 
 /// A lookup result: the entry, its index, and an offline proof (`extra` holds the entry's bytes)
@@ -453,6 +455,7 @@ impl Ledger {
         Ok(Appended {
             index: ack.first_index,
             checkpoint: ack.checkpoint,
+            batch_entries: ack.batch_entries,
         })
     }
 }

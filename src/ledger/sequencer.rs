@@ -80,6 +80,8 @@ pub struct Acknowledged {
     pub count: u64,
     /// The signed checkpoint that covers them (its size is above their indices).
     pub checkpoint: Arc<Vec<u8>>,
+    /// Entries of the whole group commit the request was part of (for metrics).
+    pub batch_entries: u64,
 }
 
 /// Signs the checkpoint of a tree of `size` leaves with root `root`, returning the note text.
@@ -169,6 +171,7 @@ impl Worker {
             let batch = self.collect(first, rx);
             match self.commit(&batch) {
                 Ok((first_index, checkpoint)) => {
+                    let batch_entries = batch.iter().map(|r| r.entries.len() as u64).sum();
                     let mut next = first_index;
                     for r in batch {
                         let count = r.entries.len() as u64;
@@ -177,6 +180,7 @@ impl Worker {
                             first_index: next,
                             count,
                             checkpoint: Arc::clone(&checkpoint),
+                            batch_entries,
                         }));
                         next = next.saturating_add(count);
                     }

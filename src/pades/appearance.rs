@@ -167,6 +167,11 @@ impl FromStr for Placement {
     }
 }
 
+/// id-at-commonName (RFC 5280 appendix A): the signer's name in the visible block.
+const OID_COMMON_NAME: &str = "2.5.4.3";
+/// id-at-organizationName: the agency in the visible block.
+const OID_ORGANIZATION: &str = "2.5.4.10";
+
 /// Everything shown in the block, and where it goes.
 #[derive(Debug, Clone)]
 pub struct SignatureAppearance {
@@ -204,6 +209,23 @@ impl SignatureAppearance {
             placement: Placement::Auto,
             font: FontChoice::default(),
         }
+    }
+
+    /// A block for a signer certificate: its common name as the signer and its organization
+    /// as the agency (the subject itself when it has no common name).
+    pub fn for_certificate(cert: &crate::pki::Certificate, signing_time: OffsetDateTime) -> Self {
+        let first = |oid: &str| {
+            cert.subject()
+                .attribute_texts(oid)
+                .next()
+                .map(str::to_string)
+        };
+        let mut a = Self::new(
+            &first(OID_COMMON_NAME).unwrap_or_else(|| cert.display_subject()),
+            signing_time,
+        );
+        a.agency = first(OID_ORGANIZATION);
+        a
     }
 
     /// The text lines of the block with their nominal sizes, top to bottom.

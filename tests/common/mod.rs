@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 pub mod pdf;
+pub mod server;
 
 /// True when running in CI, where a missing tool or data set is a failure, not a skip.
 pub fn in_ci() -> bool {

@@ -1,0 +1,147 @@
+//! The one table of routes. The router is built from it and the OpenAPI document is generated
+//! from it (each handler's `#[utoipa::path]` description), so a route cannot be served without
+//! being documented; the tests walk the same table.
+
+use axum::http::Method;
+use axum::routing::{get, post, MethodRouter};
+use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::OpenApi;
+
+use super::state::AppState;
+use super::{documents, ops, sign, tlog};
+
+/// The OpenAPI description of one route: path, methods and operation from its handler.
+pub type RouteDoc = fn() -> (String, Vec<HttpMethod>, Operation);
+
+/// One route of the service.
+pub struct RouteSpec {
+    pub method: Method,
+    /// The axum path (`{id}` parameters, `{*rest}` for a wildcard).
+    pub path: &'static str,
+    /// The handler, as a method router for `method`.
+    pub handler: fn() -> MethodRouter<AppState>,
+    /// Expensive (CPU-bound, large body): admitted through the in-flight gate.
+    pub heavy: bool,
+    pub doc: RouteDoc,
+}
+
+impl RouteSpec {
+    /// The path as OpenAPI writes it (`{*rest}` becomes `{rest}`).
+    pub fn openapi_path(&self) -> String {
+        self.path.replace("{*", "{")
+    }
+}
+
+/// The documentation of a `#[utoipa::path]` handler.
+pub fn doc<P: utoipa::Path>() -> (String, Vec<HttpMethod>, Operation) {
+    (P::path(), P::methods(), P::operation())
+}
+
+/// Every route the service serves.
+pub const ROUTES: &[RouteSpec] = &[
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/sign",
+        handler: || post(sign::sign),
+        heavy: true,
+        doc: doc::<sign::__path_sign>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/documents/{id}",
+        handler: || get(documents::get_by_id),
+        heavy: false,
+        doc: doc::<documents::__path_get_by_id>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/documents/by-hash/{sha256}",
+        handler: || get(documents::get_by_hash),
+        heavy: false,
+        doc: doc::<documents::__path_get_by_hash>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/checkpoint",
+        handler: || get(tlog::checkpoint),
+        heavy: false,
+        doc: doc::<tlog::__path_checkpoint>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/tile/{*path}",
+        handler: || get(tlog::tile),
+        heavy: false,
+        doc: doc::<tlog::__path_tile>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/healthz",
+        handler: || get(ops::healthz),
+        heavy: false,
+        doc: doc::<ops::__path_healthz>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/readyz",
+        handler: || get(ops::readyz),
+        heavy: false,
+        doc: doc::<ops::__path_readyz>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/metrics",
+        handler: || get(ops::metrics),
+        heavy: false,
+        doc: doc::<ops::__path_metrics>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/openapi.json",
+        handler: || get(ops::openapi),
+        heavy: false,
+        doc: doc::<ops::__path_openapi>,
+    },
+];
+
+/// Components shared by the operations, and the API's metadata.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "kyso",
+        description = "Ký số: signs and verifies PDF decisions, validates certificate chains, keeps a verifiable ledger of issued documents."
+    ),
+    components(schemas(
+        super::error::ErrorBody,
+        super::documents::DocumentRecord,
+        super::documents::LedgerEvent,
+        super::documents::DocumentStatus,
+        super::sign::SignParams,
+    )),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(c) = api.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}
+
+/// The OpenAPI document of every route in [`ROUTES`].
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut api = ApiDoc::openapi();
+    for route in ROUTES {
+        let (path, methods, operation) = (route.doc)();
+        api.paths.add_path_operation(path, methods, operation);
+    }
+    api
+}

@@ -1,0 +1,327 @@
+//! `POST /v1/sign`: signs a PDF with an agency's key, puts the QR link and the ledger key ID in
+//! its visible block, and records it in the ledger (durably) before answering.
+
+use std::str::FromStr;
+
+use axum::body::Bytes;
+use axum::extract::{Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::auth::Caller;
+use super::document_id::DocumentId;
+use super::error::{blocking, ApiError, ErrorBody};
+use super::service_store::{Claim, IdempotencyRecord, Scope};
+use super::state::{AppState, Signer};
+use crate::ledger::{Entry, EntryKind};
+use crate::pades::appearance::{Placement, SignatureAppearance};
+use crate::pades::{self, PadesError, SignOptions};
+use crate::pdf::Document;
+
+/// Response header: the new document's id.
+pub const DOCUMENT_ID_HEADER: HeaderName = HeaderName::from_static("kyso-document-id");
+/// Response header: the ledger index of its `issued` entry.
+pub const LEDGER_INDEX_HEADER: HeaderName = HeaderName::from_static("kyso-ledger-index");
+/// Response header: the verification URL (the QR code's content).
+pub const VERIFICATION_URL_HEADER: HeaderName = HeaderName::from_static("kyso-verification-url");
+/// Response header set on a replayed idempotent response.
+pub const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
+/// Request header making a retried request return the same document.
+pub const IDEMPOTENCY_KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// Longest `Idempotency-Key`: a UUID or a client's request number fits many times over.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// After this many seconds an unfinished idempotent claim (its process died) may be taken
+/// over: well beyond the request time limit, so a live signing is never duplicated.
+pub const IDEMPOTENCY_STALE_SECS: i64 = 600;
+
+/// Metadata of a signing request; every field optional. Given as query parameters, or as the
+/// JSON part `metadata` of a multipart body (which then replaces the query parameters).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SignParams {
+    /// Signer name; default the only configured signer.
+    pub signer: Option<String>,
+    /// Document number (số ký hiệu), recorded in the ledger.
+    pub document_number: Option<String>,
+    /// Document kind (loại văn bản), recorded in the ledger.
+    pub document_kind: Option<String>,
+    /// Title; written as the signature's `/Reason` when no reason is given.
+    pub title: Option<String>,
+    /// `/Reason` of the signature.
+    pub reason: Option<String>,
+    /// `/Location` of the signature.
+    pub location: Option<String>,
+    /// Visible block: `auto` (bottom right of the last page) or `PAGE,X,Y,W,H` (points).
+    pub visible: Option<String>,
+}
+
+/// What a completed signing returns.
+struct Signed {
+    id: String,
+    index: u64,
+    update: Vec<u8>,
+}
+
+fn unreadable(e: impl std::fmt::Display) -> ApiError {
+    ApiError::UnreadablePdf(format!("không đọc được tệp PDF / not a readable PDF: {e}"))
+}
+
+fn pades_error(e: PadesError) -> ApiError {
+    match e {
+        PadesError::Pdf(p) => unreadable(p),
+        PadesError::Refused(m) => ApiError::SigningRefused(m),
+        PadesError::Appearance(a) => {
+            ApiError::SigningRefused(format!("visible signature block: {a}"))
+        }
+        other => ApiError::internal(format!("signing: {other}")),
+    }
+}
+
+fn placement(visible: Option<&str>) -> Result<Placement, ApiError> {
+    let p = Placement::from_str(visible.unwrap_or("auto"))
+        .map_err(|e| ApiError::BadRequest(format!("visible: {e}")))?;
+    if p == Placement::None {
+        return Err(ApiError::BadRequest(
+            "visible=none is not allowed: every issued document carries its QR code and ledger key"
+                .into(),
+        ));
+    }
+    Ok(p)
+}
+
+/// Signs and records one document. Blocking (CPU and ledger).
+fn sign_and_record(
+    state: &AppState,
+    signer: &Signer,
+    pdf: &[u8],
+    params: &SignParams,
+) -> Result<Signed, ApiError> {
+    let placement = placement(params.visible.as_deref())?;
+    let now = OffsetDateTime::now_utc();
+    let mut entry = Entry {
+        kind: EntryKind::Issued,
+        document_id_hash: [0; 32],
+        revision_hash: [0; 32],
+        signer_cert_sha256: signer.cert_sha256,
+        time: now.unix_timestamp(),
+        agency: signer.agency.clone(),
+        document_number: params.document_number.clone().unwrap_or_default(),
+        document_kind: params.document_kind.clone().unwrap_or_default(),
+        reason: None,
+        superseded_by: None,
+    };
+    entry
+        .validate()
+        .map_err(|e| ApiError::BadRequest(format!("metadata: {e}")))?;
+    let doc = Document::open(pdf).map_err(unreadable)?;
+    let id = DocumentId::random()?;
+    let mut appearance = SignatureAppearance::for_certificate(&signer.parsed, now);
+    appearance.agency = Some(signer.agency.clone());
+    appearance.qr_url = Some(state.verification_url(&id));
+    appearance.ledger_key_id = Some(state.ledger_key_id.clone());
+    appearance.placement = placement;
+    let options = SignOptions {
+        claimed_time: now,
+        reason: params.reason.clone().or_else(|| params.title.clone()),
+        location: params.location.clone(),
+        certify: None,
+        field_name: None,
+        appearance: Some(appearance),
+    };
+    let signed = pades::sign(
+        &doc,
+        &signer.key,
+        &signer.certificate,
+        &signer.chain,
+        &options,
+    )
+    .map_err(pades_error)?;
+    let mut h = Sha256::new();
+    h.update(pdf);
+    h.update(&signed.update.bytes);
+    entry.revision_hash = h.finalize().into();
+    entry.document_id_hash = id.ledger_hash();
+    let appended = state.ledger.append(&entry)?;
+    state.metrics.record_signature(appended.batch_entries);
+    Ok(Signed {
+        id: id.to_string(),
+        index: appended.index,
+        update: signed.update.bytes,
+    })
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get(&IDEMPOTENCY_KEY_HEADER) else {
+        return Ok(None);
+    };
+    let s = v
+        .to_str()
+        .ok()
+        .filter(|s| !s.is_empty() && s.len() <= MAX_IDEMPOTENCY_KEY_LEN)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
+            ))
+        })?;
+    Ok(Some(s.to_owned()))
+}
+
+fn signed_response(
+    state: &AppState,
+    pdf: &[u8],
+    s: &Signed,
+    replayed: bool,
+) -> Result<Response, ApiError> {
+    let mut body = Vec::with_capacity(pdf.len() + s.update.len());
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(&s.update);
+    let url = state.verification_url(&s.id);
+    let hv = |v: &str| HeaderValue::from_str(v).map_err(ApiError::internal);
+    let mut resp = (StatusCode::OK, body).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        hv(&format!("attachment; filename=\"{}.pdf\"", s.id))?,
+    );
+    h.insert(DOCUMENT_ID_HEADER, hv(&s.id)?);
+    h.insert(LEDGER_INDEX_HEADER, HeaderValue::from(s.index));
+    h.insert(VERIFICATION_URL_HEADER, hv(&url)?);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if replayed {
+        h.insert(REPLAYED_HEADER, HeaderValue::from_static("true"));
+    }
+    Ok(resp)
+}
+
+/// Signs under an idempotency key: claims it, signs unless it was done, records the outcome.
+fn sign_idempotent(
+    state: &AppState,
+    signer: &Signer,
+    pdf: &[u8],
+    params: &SignParams,
+    key: &[u8; 32],
+) -> Result<(Signed, bool), ApiError> {
+    let mut fp = Sha256::new();
+    fp.update(Sha256::digest(pdf));
+    fp.update(serde_json::to_vec(params).map_err(ApiError::internal)?);
+    let fp: [u8; 32] = fp.finalize().into();
+    match state
+        .store
+        .claim_idempotency(key, &fp, IDEMPOTENCY_STALE_SECS)?
+    {
+        Claim::Completed(r) => Ok((
+            Signed {
+                id: r.document_id,
+                index: r.ledger_index,
+                update: r.signed_update,
+            },
+            true,
+        )),
+        Claim::InProgress => Err(ApiError::IdempotencyConflict(
+            "a request with this Idempotency-Key is being processed; retry shortly".into(),
+        )),
+        Claim::Mismatch => Err(ApiError::IdempotencyConflict(
+            "this Idempotency-Key was used for a different request (other PDF or metadata)".into(),
+        )),
+        Claim::Claimed => match sign_and_record(state, signer, pdf, params) {
+            Ok(s) => {
+                state.store.complete_idempotency(
+                    key,
+                    &IdempotencyRecord {
+                        document_id: s.id.clone(),
+                        ledger_index: s.index,
+                        signed_update: s.update.clone(),
+                    },
+                )?;
+                Ok((s, false))
+            }
+            Err(e) => {
+                // The failure is what the caller sees; a release failure only delays a retry
+                // until the claim goes stale.
+                if let Err(re) = state.store.release_idempotency(key) {
+                    tracing::warn!(error = %re, "releasing an idempotency claim");
+                }
+                Err(e)
+            }
+        },
+    }
+}
+
+fn parse_metadata(bytes: &Bytes) -> Result<SignParams, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::BadRequest(format!("the metadata part is not valid JSON metadata: {e}"))
+    })
+}
+
+/// Sign a PDF.
+#[utoipa::path(
+    post,
+    path = "/v1/sign",
+    params(SignParams, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the same document")),
+    request_body(content = Vec<u8>, description = "The PDF (application/pdf), or multipart/form-data with a JSON part `metadata` and a PDF part `file`", content_type = "application/pdf"),
+    responses(
+        (status = 200, description = "The signed PDF; headers Kyso-Document-Id, Kyso-Ledger-Index, Kyso-Verification-Url", content_type = "application/pdf", body = Vec<u8>),
+        (status = 400, description = "Bad metadata", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The token may not sign with this signer", body = ErrorBody),
+        (status = 409, description = "Idempotency-Key in use or reused", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not a PDF or multipart body", body = ErrorBody),
+        (status = 422, description = "Unreadable PDF, or signing refused", body = ErrorBody),
+        (status = 503, description = "Busy; see Retry-After", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    tag = "signing"
+)]
+pub async fn sign(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<SignParams>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let query = query
+        .map_err(|e| ApiError::BadRequest(format!("query parameters: {}", e.body_text())))?
+        .0;
+    // Authorize before reading a large body when the signer is already known.
+    caller.require(&Scope::Sign(
+        state.signer(query.signer.as_deref())?.name.clone(),
+    ))?;
+    let key = idempotency_key(&headers)?;
+    let upload = super::body::read_pdf(req, state.limits.max_body_bytes, true).await?;
+    let params = match &upload.metadata {
+        Some(m) => parse_metadata(m)?,
+        None => query,
+    };
+    let signer_name = state.signer(params.signer.as_deref())?.name.clone();
+    caller.require(&Scope::Sign(signer_name.clone()))?;
+    let key_hash = key.map(|k| {
+        let mut h = Sha256::new();
+        h.update(caller.0.id.as_bytes());
+        h.update([0]);
+        h.update(k.as_bytes());
+        <[u8; 32]>::from(h.finalize())
+    });
+    let st = state.clone();
+    let pdf = upload.pdf;
+    let pdf2 = pdf.clone();
+    let (signed, replayed) = blocking(move || {
+        let signer = st.signer(Some(&signer_name))?;
+        match key_hash {
+            Some(k) => sign_idempotent(&st, signer, &pdf2, &params, &k),
+            None => sign_and_record(&st, signer, &pdf2, &params).map(|s| (s, false)),
+        }
+    })
+    .await?;
+    signed_response(&state, &pdf, &signed, replayed)
+}

@@ -1,0 +1,348 @@
+//! The application state shared by every request, and how it is built at start: the ledger,
+//! the signers, the trust configuration, the service state store, metrics and limits.
+//!
+//! Building it is blocking work (files, databases) done before the async runtime starts.
+
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::Arc;
+
+use openssl::pkey::PKey;
+use sha2::{Digest, Sha256};
+
+use super::config::{Config, ConfigError, Limits, SignerConfig, Storage, TrustConfig};
+use super::limits::Gate;
+use super::metrics::Metrics;
+use super::service_store::{Scope, ServiceStore};
+use crate::cli::cert::{certificates as load_trust_file, trust_and_revocation, Unreadable};
+use crate::cli::ledger::load_or_create_log_key;
+use crate::cli::sign::{certificates, read_small};
+use crate::cms::PKeySigner;
+use crate::ledger::log::{Ledger, LedgerOptions};
+use crate::ledger::postgres::PostgresConnect;
+use crate::ledger::sqlite::{SqliteConnect, SqlitePublished};
+use crate::ledger::store::Connect;
+use crate::ledger::{Hash, LedgerError};
+use crate::pki::{Certificate, RevocationData, RevocationPolicy, TrustStore};
+
+/// Name of the development signer (the demo agency certificate).
+pub const DEVELOPMENT_SIGNER: &str = "demo-agency";
+
+/// Label of the development token; the token of an earlier start is revoked at each start.
+pub const DEVELOPMENT_TOKEN_LABEL: &str = "development";
+
+/// Subdirectory of the data directory holding the demo PKI in development mode.
+pub const DEMO_PKI_DIR: &str = "demo-pki";
+
+/// One signing identity, loaded.
+pub struct Signer {
+    pub name: String,
+    pub key: PKeySigner,
+    /// The signer certificate (DER).
+    pub certificate: Vec<u8>,
+    pub parsed: Certificate,
+    /// CA certificates embedded with the signature (DER).
+    pub chain: Vec<Vec<u8>>,
+    /// Agency recorded in the ledger.
+    pub agency: String,
+    /// SHA-256 of the certificate DER, recorded in the ledger.
+    pub cert_sha256: Hash,
+}
+
+/// Everything requests share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The shared state itself.
+pub struct Inner {
+    /// Base of verification URLs, without a trailing slash.
+    pub public_base_url: String,
+    pub limits: Limits,
+    pub ledger: Ledger,
+    /// `<origin>+<key ID hex>`: printed in every visible block.
+    pub ledger_key_id: String,
+    /// The log's C2SP verifier key string.
+    pub ledger_verifier_key: String,
+    pub signers: Vec<Signer>,
+    pub trust: TrustStore,
+    pub revocation: RevocationData,
+    pub revocation_policy: RevocationPolicy,
+    pub store: ServiceStore,
+    pub metrics: Metrics,
+    pub gate: Gate,
+}
+
+/// A started state and, in development mode, the token printed once.
+pub struct Bootstrapped {
+    pub state: AppState,
+    pub development_token: Option<String>,
+}
+
+fn cfg(msg: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid(msg.into())
+}
+
+fn is_demo(cert: &Certificate) -> bool {
+    cert.display_subject().contains("DEMO")
+}
+
+fn load_signer(c: &SignerConfig) -> Result<Signer, ConfigError> {
+    let pem = read_small(&c.key).map_err(cfg)?;
+    let key = PKey::private_key_from_pem(&pem).map_err(|e| {
+        cfg(format!(
+            "{}: not an unencrypted PEM private key ({e})",
+            c.key.display()
+        ))
+    })?;
+    let key = PKeySigner::with_default_algorithm(key)
+        .map_err(|e| cfg(format!("{}: {e}", c.key.display())))?;
+    let mut file = certificates(&c.certificate).map_err(cfg)?.into_iter();
+    let certificate = file
+        .next()
+        .ok_or_else(|| cfg(format!("{}: no certificate", c.certificate.display())))?;
+    let mut chain: Vec<Vec<u8>> = file.collect();
+    for p in &c.chain {
+        chain.extend(certificates(p).map_err(cfg)?);
+    }
+    let parsed = Certificate::from_der(&certificate)
+        .map_err(|e| cfg(format!("{}: {e}", c.certificate.display())))?;
+    let public = key_public(&pem);
+    let matches = match (parsed.public_key(), public.as_ref()) {
+        (Some(cert_key), Some(key)) => cert_key.public_eq(key),
+        _ => false,
+    };
+    if !matches {
+        return Err(cfg(format!(
+            "signer {}: the certificate {} does not match the key {}",
+            c.name,
+            c.certificate.display(),
+            c.key.display()
+        )));
+    }
+    let agency = c.agency.clone().unwrap_or_else(|| {
+        crate::pades::appearance::SignatureAppearance::for_certificate(
+            &parsed,
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
+        .agency
+        .unwrap_or_else(|| parsed.display_subject())
+    });
+    Ok(Signer {
+        name: c.name.clone(),
+        key,
+        cert_sha256: Sha256::digest(&certificate).into(),
+        certificate,
+        parsed,
+        chain,
+        agency,
+    })
+}
+
+/// The public half of a PEM private key.
+fn key_public(pem: &[u8]) -> Option<PKey<openssl::pkey::Public>> {
+    let key = PKey::private_key_from_pem(pem).ok()?;
+    PKey::public_key_from_der(&key.public_key_to_der().ok()?).ok()
+}
+
+/// In development mode: the demo PKI in the data directory (generated on first start), the
+/// demo agency as the only signer and the demo root as the only anchor.
+fn development_material(config: &mut Config) -> Result<(), ConfigError> {
+    let dir = config.data_dir.join(DEMO_PKI_DIR);
+    if !dir.join("agency-signer.pem").is_file() {
+        let pki = crate::pki::demo::generate(
+            time::OffsetDateTime::now_utc(),
+            &mut crate::pki::demo::OpenSslEntropy,
+        )
+        .map_err(|e| cfg(format!("demo PKI: {e}")))?;
+        crate::cli::pki::write_demo(&pki, &dir).map_err(cfg)?;
+    }
+    config.signers = vec![SignerConfig {
+        name: DEVELOPMENT_SIGNER.to_owned(),
+        certificate: dir.join("agency-signer.pem"),
+        chain: vec![dir.join("issuing-ca.pem")],
+        key: dir.join("agency-signer.key.pem"),
+        agency: None,
+    }];
+    config.trust = TrustConfig {
+        anchors: vec![dir.join("root-ca.pem")],
+        crls: vec![dir.join("root-ca.crl.pem"), dir.join("issuing-ca.crl.pem")],
+        ocsp: Vec::new(),
+        revocation: config.trust.revocation,
+    };
+    Ok(())
+}
+
+fn open_ledger(config: &Config) -> Result<Ledger, ConfigError> {
+    let connect: Box<dyn Connect> = match &config.storage {
+        Storage::Sqlite { ledger } => Box::new(SqliteConnect::new(ledger.clone())),
+        Storage::Postgres { url } => Box::new(PostgresConnect::new(url.clone())),
+    };
+    let lc = &config.ledger;
+    if let Some(parent) = lc.published_file.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| cfg(format!("{}: {e}", parent.display())))?;
+    }
+    let published = || -> Result<Box<SqlitePublished>, ConfigError> {
+        Ok(Box::new(
+            SqlitePublished::open(&lc.published_file)
+                .map_err(|e| cfg(format!("{}: {e}", lc.published_file.display())))?,
+        ))
+    };
+    let has_log = connect
+        .connect()
+        .and_then(|mut s| s.identity())
+        .map_err(|e| cfg(format!("ledger store: {e}")))?
+        .is_some();
+    if !has_log && !lc.key_file.exists() {
+        tracing::info!(origin = %lc.origin, "creating the ledger and its key");
+    } else if has_log && !lc.key_file.exists() {
+        return Err(cfg(format!(
+            "the ledger exists but its key file {} is missing: configure ledger.key_file",
+            lc.key_file.display()
+        )));
+    }
+    let key = load_or_create_log_key(&lc.key_file, &lc.origin).map_err(cfg)?;
+    let options = LedgerOptions::default();
+    let opened = if has_log {
+        Ledger::open(connect.as_ref(), published()?, key, None, options)
+    } else {
+        match Ledger::create(
+            connect.as_ref(),
+            published()?,
+            &lc.origin,
+            key.clone(),
+            options,
+        ) {
+            // Another replica created it a moment ago.
+            Err(LedgerError::LogExists) => {
+                Ledger::open(connect.as_ref(), published()?, key, None, options)
+            }
+            other => other,
+        }
+    };
+    opened.map_err(|e| cfg(format!("ledger: {e}")))
+}
+
+fn load_trust(t: &TrustConfig) -> Result<(TrustStore, RevocationData), ConfigError> {
+    trust_and_revocation(&t.anchors, &t.crls, &t.ocsp).map_err(|Unreadable(m)| cfg(m))
+}
+
+/// The first demo certificate among the signers and anchors, named for the refusal message.
+fn demo_material(
+    signers: &[Signer],
+    anchors: &[std::path::PathBuf],
+) -> Result<Option<String>, ConfigError> {
+    if let Some(s) = signers.iter().find(|s| is_demo(&s.parsed)) {
+        return Ok(Some(format!("the certificate of signer {}", s.name)));
+    }
+    for path in anchors {
+        let certs = load_trust_file(path).map_err(|Unreadable(m)| cfg(m))?;
+        if certs.iter().any(is_demo) {
+            return Ok(Some(format!("the trust anchor {}", path.display())));
+        }
+    }
+    Ok(None)
+}
+
+/// Builds the state from a loaded configuration; `public_base_url` is final (in development
+/// mode it names the bound port).
+pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
+    config.check_safe(None)?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| cfg(format!("{}: {e}", config.data_dir.display())))?;
+    if config.development {
+        development_material(&mut config)?;
+    }
+    let signers = config
+        .signers
+        .iter()
+        .map(load_signer)
+        .collect::<Result<Vec<_>, _>>()?;
+    config.check_safe(demo_material(&signers, &config.trust.anchors)?.as_deref())?;
+    let (trust, revocation) = load_trust(&config.trust)?;
+    let store = match &config.storage {
+        Storage::Sqlite { .. } => {
+            ServiceStore::open_sqlite(&config.data_dir.join("service.sqlite"))
+        }
+        Storage::Postgres { url } => ServiceStore::open_postgres(url),
+    }
+    .map_err(|e| cfg(e.to_string()))?;
+    let ledger = open_ledger(&config)?;
+    let verifier = ledger.verifier().to_key_string();
+    write_verifier_key(&config.data_dir, &verifier)?;
+    let ledger_key_id = verifier
+        .rsplit_once('+')
+        .map(|(head, _)| head.to_owned())
+        .unwrap_or_else(|| verifier.clone());
+    let development_token = if config.development {
+        store
+            .revoke_tokens_labelled(DEVELOPMENT_TOKEN_LABEL)
+            .map_err(|e| cfg(e.to_string()))?;
+        let t = store
+            .create_token(
+                DEVELOPMENT_TOKEN_LABEL,
+                &[Scope::Sign(DEVELOPMENT_SIGNER.to_owned())],
+            )
+            .map_err(|e| cfg(e.to_string()))?;
+        Some(t.secret)
+    } else {
+        None
+    };
+    let limits = config.limits;
+    let inner = Inner {
+        public_base_url: config.public_base_url.clone(),
+        limits,
+        ledger,
+        ledger_key_id,
+        ledger_verifier_key: verifier,
+        signers,
+        trust,
+        revocation,
+        revocation_policy: config.trust.revocation,
+        store,
+        metrics: Metrics::default(),
+        gate: Gate::new(limits.max_in_flight, limits.queue, limits.queue_wait),
+    };
+    Ok(Bootstrapped {
+        state: AppState(Arc::new(inner)),
+        development_token,
+    })
+}
+
+/// `log.vkey` in the data directory, for auditors and `kyso ledger audit --key`.
+fn write_verifier_key(dir: &Path, vkey: &str) -> Result<(), ConfigError> {
+    let path = dir.join("log.vkey");
+    std::fs::write(&path, format!("{vkey}\n")).map_err(|e| cfg(format!("{}: {e}", path.display())))
+}
+
+impl Inner {
+    /// The signer a request names, or the only one when it names none.
+    pub fn signer(&self, name: Option<&str>) -> Result<&Signer, super::error::ApiError> {
+        use super::error::ApiError;
+        match name {
+            Some(n) => self
+                .signers
+                .iter()
+                .find(|s| s.name == n)
+                .ok_or_else(|| ApiError::BadRequest(format!("no signer is named {n:?}"))),
+            None => match self.signers.as_slice() {
+                [only] => Ok(only),
+                _ => Err(ApiError::BadRequest(
+                    "several signers are configured: name one with the signer parameter".into(),
+                )),
+            },
+        }
+    }
+
+    /// The verification URL of a document (the QR code's content).
+    pub fn verification_url(&self, id: &dyn std::fmt::Display) -> String {
+        format!("{}/v/{id}", self.public_base_url)
+    }
+}

@@ -1,0 +1,84 @@
+//! The C2SP tlog-tiles read path: `GET /checkpoint` and `GET /tile/...`, with cache headers a
+//! CDN or mirror can honour and CORS open to every origin (the data is public).
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
+use super::error::{blocking, ApiError, ErrorBody};
+use super::state::AppState;
+use crate::ledger::LedgerError;
+
+/// Full tiles never change (C2SP tlog-tiles): cacheable for a year, immutable.
+pub const FULL_TILE_CACHE: &str = "public, max-age=31536000, immutable";
+
+/// Partial tiles and the checkpoint move with every append: a short freshness lets mirrors
+/// poll without serving stale data for long.
+pub const MOVING_CACHE: &str = "public, max-age=5";
+
+fn public(mut resp: Response, cache: &'static str, content_type: &'static str) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
+}
+
+/// The latest signed checkpoint (C2SP tlog-checkpoint, a signed note).
+#[utoipa::path(
+    get,
+    path = "/checkpoint",
+    responses((status = 200, description = "The signed checkpoint note", content_type = "text/plain; charset=utf-8", body = String)),
+    tag = "ledger"
+)]
+pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let cp = blocking(move || Ok(state.ledger.checkpoint()?)).await?;
+    Ok(public(
+        cp.into_response(),
+        MOVING_CACHE,
+        "text/plain; charset=utf-8",
+    ))
+}
+
+/// A hash tile or entry bundle (C2SP tlog-tiles): `tile/<L>/<N>[.p/<W>]` or
+/// `tile/entries/<N>[.p/<W>]`.
+#[utoipa::path(
+    get,
+    path = "/tile/{path}",
+    params(("path" = String, Path, description = "The tile path below /tile/, e.g. 0/x001/234.p/7 or entries/000")),
+    responses(
+        (status = 200, description = "The tile's bytes", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "Not a tile path", body = ErrorBody),
+        (status = 404, description = "No such tile (yet)", body = ErrorBody),
+    ),
+    tag = "ledger"
+)]
+pub async fn tile(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+) -> Result<Response, ApiError> {
+    let full_path = format!("tile/{path}");
+    let partial = path.contains(".p/");
+    let data = blocking(move || match state.ledger.tile(&full_path) {
+        Ok(d) => Ok(d),
+        Err(e @ (LedgerError::Tile(_) | LedgerError::TooLarge(_))) => {
+            Err(ApiError::BadRequest(format!("not a tile path: {e}")))
+        }
+        Err(other) => Err(other.into()),
+    })
+    .await?;
+    let data = data.ok_or_else(|| ApiError::NotFound("no such tile (yet)".into()))?;
+    let cache = if partial {
+        MOVING_CACHE
+    } else {
+        FULL_TILE_CACHE
+    };
+    Ok(public(
+        data.into_response(),
+        cache,
+        "application/octet-stream",
+    ))
+}
