@@ -8,9 +8,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod admin;
 pub(crate) mod cert;
 mod external;
-mod keys;
+pub(crate) mod keys;
 pub(crate) mod ledger;
 pub(crate) mod pki;
 mod serve;
@@ -37,6 +38,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Administer a service: API tokens (also with no server, from the data directory), keys,
+    /// document revocation.
+    Admin(Box<admin::AdminArgs>),
     /// Run the HTTP service.
     Serve(serve::ServeArgs),
     /// The verifiable ledger of issued documents.
@@ -61,6 +65,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Admin(args) => admin::run(*args),
         Command::Serve(args) => serve::run(args),
         Command::Ledger(args) => ledger::run(*args),
         Command::Cert(args) => cert::run(args),

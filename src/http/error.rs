@@ -58,6 +58,13 @@ pub enum ApiError {
     /// The same `Idempotency-Key` is being processed, or was used for another request.
     #[error("{0}")]
     IdempotencyConflict(String),
+    /// The request conflicts with the current state (RFC 9110 §15.5.10): a key that cannot
+    /// change to the state asked, a document already revoked.
+    #[error("{0}")]
+    Conflict(String),
+    /// A certificate refused at registration (not this key's, not trusted, expired).
+    #[error("{0}")]
+    CertificateRefused(String),
     /// RFC 9110 §15.5.6.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -92,6 +99,10 @@ impl ApiError {
             ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::IdempotencyConflict(_) => (StatusCode::CONFLICT, "idempotency_conflict"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::CertificateRefused(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "certificate_refused")
+            }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::Timeout { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
@@ -116,6 +127,36 @@ impl From<crate::ledger::LedgerError> for ApiError {
                 ApiError::Unavailable("the ledger is unavailable; retry later".into())
             }
             other => ApiError::internal(format!("ledger: {other}")),
+        }
+    }
+}
+
+impl From<crate::keys::KeysError> for ApiError {
+    fn from(e: crate::keys::KeysError) -> Self {
+        use crate::keys::KeysError as K;
+        match e {
+            K::NotFound(m) => ApiError::NotFound(m),
+            K::Registration(m) => ApiError::CertificateRefused(m),
+            e @ K::Transition { .. } => ApiError::Conflict(e.to_string()),
+            // Token, file and registry failures may name paths or devices: logged only.
+            other => ApiError::internal(format!("keys: {other}")),
+        }
+    }
+}
+
+impl From<crate::pades::PadesError> for ApiError {
+    fn from(e: crate::pades::PadesError) -> Self {
+        use crate::pades::PadesError as P;
+        match e {
+            P::Pdf(p) => {
+                ApiError::UnreadablePdf(format!("không đọc được tệp PDF / not a readable PDF: {p}"))
+            }
+            P::Refused(m) => ApiError::SigningRefused(m),
+            P::Appearance(a) => ApiError::SigningRefused(format!("visible signature block: {a}")),
+            e @ (P::DocumentChanged | P::SignatureRejected | P::PreparedState(_)) => {
+                ApiError::SigningRefused(e.to_string())
+            }
+            other => ApiError::internal(format!("signing: {other}")),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! error type ([`error::ApiError`]) maps every failure to a status and a stable JSON code;
 //! CPU-bound work (signing, verifying) and blocking I/O (databases) run on the blocking pool.
 
+pub mod admin;
 pub mod auth;
 pub mod body;
 pub mod config;

@@ -3,12 +3,12 @@
 //! being documented; the tests walk the same table.
 
 use axum::http::Method;
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{delete, get, post, MethodRouter};
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::OpenApi;
 
 use super::state::AppState;
-use super::{documents, ops, sign, tlog};
+use super::{admin, documents, ops, sign, tlog};
 
 /// The OpenAPI description of one route: path, methods and operation from its handler.
 pub type RouteDoc = fn() -> (String, Vec<HttpMethod>, Operation);
@@ -76,6 +76,62 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: Method::GET,
+        path: "/v1/admin/keys",
+        handler: || get(admin::list_keys),
+        heavy: false,
+        doc: doc::<admin::__path_list_keys>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/keys/{id}/certificate",
+        handler: || post(admin::register_certificate),
+        heavy: false,
+        doc: doc::<admin::__path_register_certificate>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/keys/{id}/activate",
+        handler: || post(admin::activate_key),
+        heavy: false,
+        doc: doc::<admin::__path_activate_key>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/keys/{id}/retire",
+        handler: || post(admin::retire_key),
+        heavy: false,
+        doc: doc::<admin::__path_retire_key>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/admin/tokens",
+        handler: || get(admin::list_tokens),
+        heavy: false,
+        doc: doc::<admin::__path_list_tokens>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/tokens",
+        handler: || post(admin::create_token),
+        heavy: false,
+        doc: doc::<admin::__path_create_token>,
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/v1/admin/tokens/{id}",
+        handler: || delete(admin::revoke_token),
+        heavy: false,
+        doc: doc::<admin::__path_revoke_token>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/documents/{id}/revoke",
+        handler: || post(admin::revoke_document),
+        heavy: false,
+        doc: doc::<admin::__path_revoke_document>,
+    },
+    RouteSpec {
+        method: Method::GET,
         path: "/healthz",
         handler: || get(ops::healthz),
         heavy: false,
@@ -117,6 +173,12 @@ pub const ROUTES: &[RouteSpec] = &[
         super::documents::LedgerEvent,
         super::documents::DocumentStatus,
         super::sign::SignParams,
+        super::admin::Registered,
+        super::admin::Activated,
+        super::admin::KeyStateBody,
+        super::admin::NewTokenRequest,
+        super::admin::CreatedToken,
+        super::admin::DocumentAction,
     )),
     modifiers(&BearerAuth)
 )]

@@ -1,0 +1,250 @@
+//! The admin API against a real `kyso serve`: the authorization walk over every `/v1/admin/`
+//! route of the router, tokens created with no server (`kyso admin tokens create`) and through
+//! the API, document revocation, and no token or key material in any answer or log line.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::server::{kyso, Server};
+use kyso::http::routes::ROUTES;
+
+/// A syntactically valid document id nobody issued (26 base32 characters).
+const UNKNOWN_DOCUMENT: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/// One answer: status and body.
+struct Answer {
+    status: u16,
+    body: String,
+}
+
+fn request(server: &Server, method: &str, path: &str, auth: Option<&str>, body: &[u8]) -> Answer {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut builder = ureq::http::Request::builder()
+        .method(method)
+        .uri(server.url(path))
+        .header("Content-Type", "application/json");
+    if let Some(a) = auth {
+        builder = builder.header("Authorization", a);
+    }
+    let req = builder.body(body.to_vec()).expect("request");
+    let mut resp = agent.run(req).expect("send");
+    Answer {
+        status: resp.status().as_u16(),
+        body: resp.body_mut().read_to_string().unwrap_or_default(),
+    }
+}
+
+/// `kyso admin tokens create` on the server's data directory (no server involved).
+fn offline_token(data: &Path, label: &str, scope: &str) -> String {
+    let o = kyso(
+        &[
+            "admin", "tokens", "create", "--label", label, "--scope", scope,
+        ],
+        &[("KYSO_DATA", data)],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+fn token_id(server: &Server, admin: &str, label: &str) -> String {
+    let list = request(server, "GET", "/v1/admin/tokens", Some(admin), b"");
+    assert_eq!(list.status, 200, "{}", list.body);
+    let json: serde_json::Value = serde_json::from_str(&list.body).expect("json");
+    json.as_array()
+        .and_then(|a| a.iter().find(|t| t["label"] == label))
+        .and_then(|t| t["id"].as_str())
+        .expect("token listed")
+        .to_owned()
+}
+
+#[test]
+fn every_admin_route_requires_an_admin_token() {
+    let server = Server::start_dev();
+    let admin_secret = offline_token(&server.data_dir, "ops", "admin");
+    let admin = format!("Bearer {admin_secret}");
+    let old_secret = offline_token(&server.data_dir, "old-admin", "admin");
+    let old_id = token_id(&server, &admin, "old-admin");
+    let o = kyso(
+        &["admin", "tokens", "revoke", &old_id],
+        &[("KYSO_DATA", &server.data_dir)],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let revoked = format!("Bearer {old_secret}");
+    let development = server.auth();
+    let signer_only_secret = offline_token(&server.data_dir, "signer", "sign:demo-agency");
+    let signer_only = format!("Bearer {signer_only_secret}");
+
+    let admin_routes: Vec<_> = ROUTES
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/admin/"))
+        .collect();
+    assert!(admin_routes.len() >= 8, "the admin routes are in the table");
+    let mut answers = Vec::new();
+    for route in &admin_routes {
+        let path = route.path.replace(
+            "{id}",
+            if route.path.contains("/documents/") {
+                UNKNOWN_DOCUMENT
+            } else {
+                "0000000000000000"
+            },
+        );
+        let method = route.method.as_str();
+        let body = br#"{"reason":"x"}"#;
+        for (what, auth) in [
+            ("no token", None),
+            ("a malformed header", Some("Bearer")),
+            ("another scheme", Some("Basic b3BzOm9wcw==")),
+            (
+                "an unknown token",
+                Some("Bearer kyso_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+            ),
+            ("a revoked token", Some(revoked.as_str())),
+        ] {
+            let a = request(&server, method, &path, auth, body);
+            assert_eq!(a.status, 401, "{method} {path} with {what}: {}", a.body);
+            assert!(
+                a.body.contains("\"code\":\"unauthenticated\""),
+                "{}",
+                a.body
+            );
+        }
+        for (what, auth) in [
+            ("the development token", &development),
+            ("a sign-only token", &signer_only),
+        ] {
+            let a = request(&server, method, &path, Some(auth), body);
+            assert_eq!(a.status, 403, "{method} {path} with {what}: {}", a.body);
+        }
+        let a = request(&server, method, &path, Some(&admin), body);
+        assert!(
+            ![401, 403, 500].contains(&a.status),
+            "{method} {path} refused the admin token: {} {}",
+            a.status,
+            a.body
+        );
+        answers.push(a.body);
+    }
+
+    // Tokens through the API: created, usable, revoked, then refused.
+    let created = request(
+        &server,
+        "POST",
+        "/v1/admin/tokens",
+        Some(&admin),
+        br#"{"label":"portal","scopes":["sign:demo-agency"]}"#,
+    );
+    assert_eq!(created.status, 200, "{}", created.body);
+    let json: serde_json::Value = serde_json::from_str(&created.body).expect("json");
+    let portal = format!("Bearer {}", json["token"].as_str().expect("secret"));
+    let id = json["id"].as_str().expect("id").to_owned();
+    let pdf = std::fs::read(
+        common::samples_dir()
+            .expect("samples")
+            .join("quyet-dinh-123-QD-UBND.pdf"),
+    )
+    .expect("sample");
+    let signed = server.post(
+        "/v1/sign",
+        "application/pdf",
+        &[("Authorization", &portal)],
+        &pdf,
+    );
+    assert_eq!(signed.status, 200);
+    let del = request(
+        &server,
+        "DELETE",
+        &format!("/v1/admin/tokens/{id}"),
+        Some(&admin),
+        b"",
+    );
+    assert_eq!(del.status, 204, "{}", del.body);
+    let again = server.post(
+        "/v1/sign",
+        "application/pdf",
+        &[("Authorization", &portal)],
+        &pdf,
+    );
+    assert_eq!(again.status, 401);
+
+    // No secret anywhere: not in the answers, not in the token list, not in the log.
+    let list = request(&server, "GET", "/v1/admin/tokens", Some(&admin), b"");
+    answers.push(list.body);
+    let log = server.log_text();
+    for secret in [
+        admin_secret.as_str(),
+        old_secret.as_str(),
+        signer_only_secret.as_str(),
+        server.token.as_deref().expect("development token"),
+        portal.trim_start_matches("Bearer "),
+    ] {
+        assert!(!log.contains(secret), "a token is in the log");
+        assert!(
+            answers.iter().all(|a| !a.contains(secret)),
+            "a token is in an answer"
+        );
+    }
+    for text in answers.iter().chain(std::iter::once(&log)) {
+        assert!(
+            !text.contains("PRIVATE KEY"),
+            "private key material in {text}"
+        );
+    }
+}
+
+#[test]
+fn a_revoked_document_shows_revoked_with_reason_and_time() {
+    let server = Server::start_dev();
+    let admin = format!("Bearer {}", offline_token(&server.data_dir, "ops", "admin"));
+    let pdf = std::fs::read(
+        common::samples_dir()
+            .expect("samples")
+            .join("quyet-dinh-123-QD-UBND.pdf"),
+    )
+    .expect("sample");
+    let signed = server.sign(&pdf, "?document_number=123%2FQĐ-UBND", &[]);
+    let id = signed.header("kyso-document-id").expect("id").to_owned();
+    let reason = "Quyết định bị thu hồi theo Quyết định 200/QĐ-UBND / revoked";
+    let body = serde_json::json!({ "reason": reason }).to_string();
+    let path = format!("/v1/admin/documents/{id}/revoke");
+    let a = request(&server, "POST", &path, Some(&admin), body.as_bytes());
+    assert_eq!(a.status, 200, "{}", a.body);
+    let again = request(&server, "POST", &path, Some(&admin), body.as_bytes());
+    assert_eq!(again.status, 409, "a second revocation: {}", again.body);
+
+    let record = server.get(&format!("/v1/documents/{id}")).json();
+    assert_eq!(record["status"], "revoked", "{record:#}");
+    let events = record["events"].as_array().expect("events");
+    let revoked = events
+        .iter()
+        .find(|e| e["event"] == "revoked")
+        .expect("a revoked event");
+    assert_eq!(revoked["reason"], reason);
+    assert!(
+        revoked["time"].as_str().is_some_and(|t| t.len() >= 20),
+        "{revoked:#}"
+    );
+
+    let unknown = request(
+        &server,
+        "POST",
+        &format!("/v1/admin/documents/{UNKNOWN_DOCUMENT}/revoke"),
+        Some(&admin),
+        body.as_bytes(),
+    );
+    assert_eq!(unknown.status, 404);
+    let malformed = request(
+        &server,
+        "POST",
+        "/v1/admin/documents/nope/revoke",
+        Some(&admin),
+        body.as_bytes(),
+    );
+    assert_eq!(malformed.status, 400);
+}
