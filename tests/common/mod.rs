@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+pub mod keys;
 pub mod pdf;
 pub mod server;
 
