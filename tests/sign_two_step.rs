@@ -257,3 +257,126 @@ fn tampering_between_the_two_steps_fails_cleanly() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(env.pyhanko_valid(&out));
 }
+
+/// A multipart body with a JSON `metadata` part and a PDF `file` part.
+fn multipart(metadata: &serde_json::Value, pdf: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "kyso-two-step-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\
+         Content-Type: application/json\r\n\r\n{metadata}\r\n--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"d.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn two_step_through_the_api_then_the_agency_countersigns() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if !["openssl", "pyhanko"].iter().all(|t| common::have_tool(t)) {
+        return;
+    }
+    let Some(samples) = common::samples_dir() else {
+        return;
+    };
+    let pdf = std::fs::read(samples.join("quyet-dinh-123-QD-UBND.pdf")).expect("sample");
+    let server = common::server::Server::start_dev();
+    let pki = server.demo_pki();
+    let auth = server.auth();
+    let mut chain = std::fs::read_to_string(pki.join("person-signer.pem")).expect("cert");
+    chain.push_str(&std::fs::read_to_string(pki.join("issuing-ca.pem")).expect("chain"));
+
+    let prepare = |metadata: serde_json::Value| {
+        let (ct, body) = multipart(&metadata, &pdf);
+        server.post("/v1/sign/prepare", &ct, &[("Authorization", &auth)], &body)
+    };
+    let complete = |session: &str, signature: &[u8], token: &str| {
+        let body = serde_json::json!({"session": session, "signature": b64.encode(signature)});
+        server.post(
+            "/v1/sign/complete",
+            "application/json",
+            &[("Authorization", token)],
+            body.to_string().as_bytes(),
+        )
+    };
+    let sign_digest = |digest_b64: &str, key: &str| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let digest = dir.path().join("d");
+        std::fs::write(&digest, b64.decode(digest_b64).expect("base64")).expect("write");
+        let o = Command::new("openssl")
+            .args(["pkeyutl", "-sign", "-pkeyopt", "digest:sha256", "-inkey"])
+            .arg(pki.join(key))
+            .arg("-in")
+            .arg(&digest)
+            .output()
+            .expect("openssl");
+        assert!(o.status.success());
+        o.stdout
+    };
+
+    let p = prepare(serde_json::json!({"certificates": chain, "visible": "auto"}));
+    assert_eq!(p.status, 200, "prepare: {}", p.text());
+    let json = p.json();
+    let session = json["session"].as_str().expect("session").to_owned();
+    assert_eq!(json["algorithm"], "rsa-pkcs1-sha256");
+    let signature = sign_digest(
+        json["digest"].as_str().expect("digest"),
+        "person-signer.key.pem",
+    );
+
+    // No token: 401. A wrong value is refused and uses the session up.
+    let other = server.post("/v1/sign/prepare", "application/json", &[], b"{}");
+    assert_eq!(other.status, 401);
+    let wrong = sign_digest(
+        json["digest"].as_str().expect("digest"),
+        "agency-signer.key.pem",
+    );
+    let r = complete(&session, &wrong, &auth);
+    assert_eq!(r.status, 422, "{}", r.text());
+    let r = complete(&session, &signature, &auth);
+    assert_eq!(r.status, 404, "a session is used once: {}", r.text());
+    let r = complete("0123456789abcdef0123456789abcdef", &signature, &auth);
+    assert_eq!(r.status, 404);
+
+    // Prepared again, completed with the right value.
+    let p = prepare(serde_json::json!({"certificates": chain, "visible": "auto"}));
+    let json = p.json();
+    let session = json["session"].as_str().expect("session").to_owned();
+    let signature = sign_digest(
+        json["digest"].as_str().expect("digest"),
+        "person-signer.key.pem",
+    );
+    let personal = complete(&session, &signature, &auth);
+    assert_eq!(personal.status, 200, "{}", personal.text());
+
+    // The agency countersigns through the service.
+    let countersigned = server.sign(&personal.body, "", &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("countersigned.pdf");
+    std::fs::write(&file, &countersigned.body).expect("write");
+    let o = Command::new("pyhanko")
+        .args(["sign", "validate", "--trust"])
+        .arg(pki.join("root-ca.pem"))
+        .args(["--trust-replace", "--other-certs"])
+        .arg(pki.join("issuing-ca.pem"))
+        .arg("--no-revocation-check")
+        .arg(&file)
+        .output()
+        .expect("pyhanko");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let o = Command::new(KYSO)
+        .args(["verify", "--json", "--revocation", "off", "--trust"])
+        .arg(pki.join("root-ca.pem"))
+        .arg(&file)
+        .output()
+        .expect("kyso verify");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(o.status.code(), Some(0), "{report:#}");
+    let signatures = report["signatures"].as_array().expect("signatures");
+    assert_eq!(signatures.len(), 2);
+    assert!(signatures.iter().all(|s| s["indication"] == "TOTAL_PASSED"));
+}

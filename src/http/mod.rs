@@ -11,6 +11,7 @@ pub mod config;
 pub mod document_id;
 pub mod documents;
 pub mod error;
+pub mod external;
 pub mod limits;
 pub mod metrics;
 pub mod ops;

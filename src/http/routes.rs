@@ -8,7 +8,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::OpenApi;
 
 use super::state::AppState;
-use super::{admin, documents, ops, sign, tlog};
+use super::{admin, documents, external, ops, sign, tlog};
 
 /// The OpenAPI description of one route: path, methods and operation from its handler.
 pub type RouteDoc = fn() -> (String, Vec<HttpMethod>, Operation);
@@ -45,6 +45,20 @@ pub const ROUTES: &[RouteSpec] = &[
         handler: || post(sign::sign),
         heavy: true,
         doc: doc::<sign::__path_sign>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/sign/prepare",
+        handler: || post(external::prepare),
+        heavy: true,
+        doc: doc::<external::__path_prepare>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/sign/complete",
+        handler: || post(external::complete),
+        heavy: true,
+        doc: doc::<external::__path_complete>,
     },
     RouteSpec {
         method: Method::GET,
@@ -179,6 +193,9 @@ pub const ROUTES: &[RouteSpec] = &[
         super::admin::NewTokenRequest,
         super::admin::CreatedToken,
         super::admin::DocumentAction,
+        super::external::PrepareParams,
+        super::external::Prepared,
+        super::external::CompleteRequest,
     )),
     modifiers(&BearerAuth)
 )]
