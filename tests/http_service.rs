@@ -12,15 +12,7 @@ fn sample_pdf() -> Vec<u8> {
     if let Some(dir) = common::samples_dir() {
         return std::fs::read(dir.join("quyet-dinh-123-QD-UBND.pdf")).expect("read the sample");
     }
-    common::pdf::build_pdf(
-        common::pdf::HEADER_BINARY,
-        &[
-            "<</Type /Catalog /Pages 2 0 R>>",
-            "<</Type /Pages /Kids [3 0 R] /Count 1>>",
-            "<</Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]>>",
-        ],
-        "",
-    )
+    common::pdf::one_page()
 }
 
 #[test]
@@ -250,7 +242,311 @@ fn bad_input_gets_documented_json_errors_and_the_server_stays_up() {
         "not_found",
     );
     check(server.get("/no/such/route"), 404, "not_found");
+    check(server.get("/v1/documents/%FF%FE"), 400, "bad_request");
+    check(server.get("/tile/0/%FF"), 400, "bad_request");
+    check(server.get("/v1/sign"), 405, "method_not_allowed");
+    check(
+        server.post("/v1/verify", "application/pdf", &[], b"not a pdf at all"),
+        422,
+        "unreadable_pdf",
+    );
+    for query in [
+        "visible=none",
+        "colour=red",
+        "signer=nobody",
+        "document_number=%07",
+    ] {
+        let r = server.post(
+            &format!("/v1/sign?{query}"),
+            "application/pdf",
+            &a,
+            &common::pdf::one_page(),
+        );
+        check(r, 400, "bad_request");
+    }
     assert!(server.is_running());
     assert_eq!(server.get("/healthz").status, 200);
     assert!(server.stop(), "clean exit on SIGTERM");
+}
+
+/// Adds a text annotation to the first page in a new incremental update.
+fn add_annotation(signed: &[u8]) -> Vec<u8> {
+    use kyso::pdf::{Dict, Document, IncrementalWriter, Object, PdfString};
+    let doc = Document::open(signed).expect("open the signed file");
+    let page = *doc.pages().expect("pages").first().expect("a page");
+    let mut w = IncrementalWriter::new(&doc).expect("writer");
+    let mut annot = Dict::new();
+    annot.set("Type", Object::name("Annot"));
+    annot.set("Subtype", Object::name("Text"));
+    annot.set(
+        "Rect",
+        vec![
+            Object::from(50i64),
+            Object::from(50i64),
+            Object::from(80i64),
+            Object::from(80i64),
+        ],
+    );
+    annot.set("Contents", PdfString::text("đã sửa"));
+    let annot = w.add_object(annot);
+    let Object::Dict(mut page_dict) = w.current(page).expect("page") else {
+        panic!("the page is not a dictionary")
+    };
+    match page_dict.get("Annots").cloned() {
+        Some(Object::Ref(r)) => {
+            let Object::Array(mut a) = w.current(r).expect("annots") else {
+                panic!("/Annots is not an array")
+            };
+            a.push(Object::from(annot));
+            w.replace_object(r, a);
+        }
+        Some(Object::Array(mut a)) => {
+            a.push(Object::from(annot));
+            page_dict.set("Annots", a);
+            w.replace_object(page, page_dict);
+        }
+        _ => {
+            page_dict.set("Annots", vec![Object::from(annot)]);
+            w.replace_object(page, page_dict);
+        }
+    }
+    let update = w.finish().expect("finish");
+    [signed, &update.bytes].concat()
+}
+
+fn verify(server: &Server, pdf: &[u8]) -> serde_json::Value {
+    let r = server.post("/v1/verify", "application/pdf", &[], pdf);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+#[test]
+fn verify_passes_a_signed_document_and_fails_it_once_annotated() {
+    let server = Server::start_dev();
+    let signed = server.sign(&sample_pdf(), "?document_number=7/QĐ", &[]);
+    let id = signed.header("kyso-document-id").unwrap().to_owned();
+    let report = verify(&server, &signed.body);
+    assert_eq!(report["indication"], "TOTAL_PASSED", "{report:#}");
+    assert_eq!(report["ledger_status"], "valid");
+    let sig = &report["signatures"][0];
+    assert_eq!(sig["ledger"]["known"], true);
+    assert_eq!(sig["ledger"]["revoked"], false);
+    assert_eq!(
+        sig["ledger"]["record"]["document_id_sha256"],
+        hex::encode(Sha256::digest(id.as_bytes()))
+    );
+    assert!(!sig["ledger"]["record"]["issued"]["inclusion_proof"].is_null());
+
+    let annotated = add_annotation(&signed.body);
+    let report = verify(&server, &annotated);
+    assert_eq!(
+        report["signatures"][0]["changes_after"], "ANNOTATIONS",
+        "{report:#}"
+    );
+    assert_eq!(report["signatures"][0]["ledger"]["known"], true);
+    // DocMDP alone allows annotations on an uncertified file: the ledger's lock fails it.
+    assert_eq!(report["pdf_indication"], "TOTAL_PASSED", "{report:#}");
+    assert_eq!(report["indication"], "TOTAL_FAILED", "{report:#}");
+    assert!(!report["ledger_reasons"].as_array().unwrap().is_empty());
+
+    // A signed PDF the ledger does not know is judged on the file alone.
+    let unknown = verify(&server, &sample_pdf());
+    assert_eq!(unknown["ledger_status"], "unknown");
+}
+
+#[test]
+fn the_same_idempotency_key_gives_one_document_and_one_entry() {
+    let server = Server::start_dev();
+    let pdf = sample_pdf();
+    let key = [("Idempotency-Key", "request-42")];
+    let first = server.sign(&pdf, "?document_number=1", &key);
+    let second = server.sign(&pdf, "?document_number=1", &key);
+    assert_eq!(first.body, second.body, "the very same signed PDF");
+    assert_eq!(
+        first.header("kyso-document-id"),
+        second.header("kyso-document-id")
+    );
+    assert_eq!(second.header("idempotent-replayed"), Some("true"));
+    let cp = server.get("/checkpoint").text();
+    assert_eq!(cp.lines().nth(1), Some("1"), "one ledger entry: {cp}");
+    // The same key with another request is a conflict, not a second document.
+    let auth = server.auth();
+    let other = server.post(
+        "/v1/sign?document_number=2",
+        "application/pdf",
+        &[("Authorization", auth.as_str()), key[0]],
+        &pdf,
+    );
+    assert_eq!(other.status, 409, "{}", other.text());
+    assert_eq!(other.code(), "idempotency_conflict");
+    // Without the key, a second document.
+    let third = server.sign(&pdf, "?document_number=1", &[]);
+    assert_ne!(
+        third.header("kyso-document-id"),
+        first.header("kyso-document-id")
+    );
+}
+
+#[test]
+fn a_document_revoked_with_the_ledger_cli_reads_revoked() {
+    let server = Server::start_dev();
+    let signed = server.sign(&sample_pdf(), "?document_number=9/QĐ&document_kind=QĐ", &[]);
+    let id = signed.header("kyso-document-id").unwrap().to_owned();
+    let rec = server.get(&format!("/v1/documents/{id}")).json();
+    let issued = &rec["issued"];
+    let dir = server.data_dir.to_str().unwrap().to_owned();
+    let out = common::server::kyso(
+        &[
+            "ledger",
+            "append",
+            "--dir",
+            &dir,
+            "--event",
+            "revoked",
+            "--document-id",
+            &id,
+            "--revision-sha256",
+            issued["revision_sha256"].as_str().unwrap(),
+            "--signer-cert-sha256",
+            issued["signer_cert_sha256"].as_str().unwrap(),
+            "--agency",
+            issued["agency"].as_str().unwrap(),
+            "--number",
+            "9/QĐ",
+            "--kind",
+            "QĐ",
+            "--reason",
+            "ban hành nhầm",
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rec = server.get(&format!("/v1/documents/{id}")).json();
+    assert_eq!(rec["status"], "revoked", "{rec:#}");
+    assert_eq!(rec["events"].as_array().unwrap().len(), 2);
+    assert_eq!(rec["events"][1]["reason"], "ban hành nhầm");
+    let report = verify(&server, &signed.body);
+    assert_eq!(report["ledger_status"], "revoked");
+    assert_eq!(report["signatures"][0]["ledger"]["revoked"], true);
+    assert_eq!(report["indication"], "TOTAL_FAILED");
+}
+
+#[test]
+fn sign_with_multipart_metadata_and_validate_the_signer_chain() {
+    let server = Server::start_dev();
+    let pdf = sample_pdf();
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        b"--b0undary\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\
+          Content-Type: application/json\r\n\r\n",
+    );
+    body.extend_from_slice(
+        r#"{"document_number": "55/QĐ-UBND", "document_kind": "Quyết định", "title": "Về việc cấp phép"}"#
+            .as_bytes(),
+    );
+    body.extend_from_slice(
+        b"\r\n--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.pdf\"\r\n\
+          Content-Type: application/pdf\r\n\r\n",
+    );
+    body.extend_from_slice(&pdf);
+    body.extend_from_slice(b"\r\n--b0undary--\r\n");
+    let auth = server.auth();
+    let r = server.post(
+        "/v1/sign",
+        "multipart/form-data; boundary=b0undary",
+        &[("Authorization", auth.as_str())],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let id = r.header("kyso-document-id").unwrap();
+    let rec = server.get(&format!("/v1/documents/{id}")).json();
+    assert_eq!(rec["issued"]["document_number"], "55/QĐ-UBND");
+
+    let pki = server.demo_pki();
+    let pem = |name: &str| std::fs::read_to_string(pki.join(name)).unwrap();
+    let req = serde_json::json!({
+        "chain": [pem("agency-signer.pem"), pem("issuing-ca.pem")],
+    });
+    let v = server.post(
+        "/v1/certificates/validate",
+        "application/json",
+        &[],
+        req.to_string().as_bytes(),
+    );
+    assert_eq!(v.status, 200, "{}", v.text());
+    assert_eq!(v.json()["indication"], "TOTAL_PASSED", "{}", v.text());
+    let revoked = serde_json::json!({
+        "chain": [pem("revoked-signer.pem"), pem("issuing-ca.pem")],
+        "revocation": "require",
+    });
+    let v = server.post(
+        "/v1/certificates/validate",
+        "application/json",
+        &[],
+        revoked.to_string().as_bytes(),
+    );
+    assert_eq!(v.json()["indication"], "TOTAL_FAILED", "{}", v.text());
+    let bad = server.post(
+        "/v1/certificates/validate",
+        "application/json",
+        &[],
+        b"{\"chain\": [\"!!\"]}",
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.code(), "bad_request");
+    let wrong = server.post("/v1/certificates/validate", "text/plain", &[], b"{}");
+    assert_eq!(wrong.status, 415);
+}
+
+/// Every PDF under `dir`, recursively, sorted.
+fn pdfs_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf")) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn published_attack_files_never_pass_nor_break_the_service() {
+    let Some(conformance) = common::conformance_dir() else {
+        return;
+    };
+    let files = pdfs_under(&conformance.join("pdf-attacks"));
+    assert!(!files.is_empty(), "no attack files found");
+    let mut server = Server::start_dev();
+    for f in &files {
+        let pdf = std::fs::read(f).unwrap();
+        let r = server.post("/v1/verify", "application/pdf", &[], &pdf);
+        assert!(
+            r.status == 200 || r.status == 422,
+            "{}: {} {}",
+            f.display(),
+            r.status,
+            r.text()
+        );
+        if r.status == 200 {
+            // None of them chains to the development anchors, and the ledger knows none.
+            let report = r.json();
+            assert_ne!(report["indication"], "TOTAL_PASSED", "{}", f.display());
+            assert_eq!(report["ledger_status"], "unknown");
+        } else {
+            assert_eq!(r.code(), "unreadable_pdf");
+        }
+        assert!(server.is_running(), "after {}", f.display());
+    }
 }

@@ -2,6 +2,7 @@
 //! against one signed checkpoint, and its status. [`document_record`] is the one function the
 //! JSON routes and the citizen page use.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::Json;
 use base64::Engine as _;
@@ -9,7 +10,7 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 
 use super::document_id::{parse_sha256, DocumentId};
-use super::error::{blocking, ApiError, ErrorBody};
+use super::error::{blocking, path_param, ApiError, ErrorBody};
 use super::state::AppState;
 use crate::ledger::log::Found;
 use crate::ledger::{EntryKind, Hash};
@@ -134,7 +135,7 @@ pub async fn document_record(
     let state = state.clone();
     blocking(move || {
         let hash = id.ledger_hash();
-        let found = state.ledger.find_by_id_hash(&hash)?;
+        let found = state.reader().find_by_id_hash(&hash)?;
         Ok(record_from_events(&state, &hash, &found))
     })
     .await
@@ -145,12 +146,12 @@ pub fn record_by_revision_hash(
     state: &AppState,
     revision: &Hash,
 ) -> Result<Option<DocumentRecord>, ApiError> {
-    let by_hash = state.ledger.find_by_document_hash(revision)?;
+    let by_hash = state.reader().find_by_document_hash(revision)?;
     let Some(first) = by_hash.first() else {
         return Ok(None);
     };
     let id_hash = first.entry.document_id_hash;
-    let found = state.ledger.find_by_id_hash(&id_hash)?;
+    let found = state.reader().find_by_id_hash(&id_hash)?;
     Ok(record_from_events(state, &id_hash, &found))
 }
 
@@ -172,9 +173,9 @@ fn not_found() -> ApiError {
 )]
 pub async fn get_by_id(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<DocumentRecord>, ApiError> {
-    let id: DocumentId = id.parse()?;
+    let id: DocumentId = path_param(id)?.parse()?;
     document_record(&state, id)
         .await?
         .map(Json)
@@ -195,9 +196,9 @@ pub async fn get_by_id(
 )]
 pub async fn get_by_hash(
     State(state): State<AppState>,
-    Path(hash): Path<String>,
+    hash: Result<Path<String>, PathRejection>,
 ) -> Result<Json<DocumentRecord>, ApiError> {
-    let hash = parse_sha256(&hash)?;
+    let hash = parse_sha256(&path_param(hash)?)?;
     blocking(move || record_by_revision_hash(&state, &hash))
         .await?
         .map(Json)

@@ -148,9 +148,7 @@ impl From<crate::pades::PadesError> for ApiError {
     fn from(e: crate::pades::PadesError) -> Self {
         use crate::pades::PadesError as P;
         match e {
-            P::Pdf(p) => {
-                ApiError::UnreadablePdf(format!("không đọc được tệp PDF / not a readable PDF: {p}"))
-            }
+            P::Pdf(p) => unreadable_pdf(&p),
             P::Refused(m) => ApiError::SigningRefused(m),
             P::Appearance(a) => ApiError::SigningRefused(format!("visible signature block: {a}")),
             e @ (P::DocumentChanged | P::SignatureRejected | P::PreparedState(_)) => {
@@ -159,6 +157,27 @@ impl From<crate::pades::PadesError> for ApiError {
             other => ApiError::internal(format!("signing: {other}")),
         }
     }
+}
+
+/// The error for a body that is not a readable PDF (encrypted files named as such).
+pub fn unreadable_pdf(e: &crate::pdf::PdfError) -> ApiError {
+    match e {
+        crate::pdf::PdfError::Encrypted => ApiError::UnreadablePdf(
+            "tệp PDF được mã hóa, không hỗ trợ / encrypted PDF: not supported".into(),
+        ),
+        other => ApiError::UnreadablePdf(format!(
+            "không đọc được tệp PDF / not a readable PDF: {other}"
+        )),
+    }
+}
+
+/// A path parameter, or a JSON 400 instead of axum's plain-text rejection (e.g. bytes that are
+/// not UTF-8).
+pub fn path_param(
+    p: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<String, ApiError> {
+    p.map(|axum::extract::Path(v)| v)
+        .map_err(|e| ApiError::BadRequest(format!("path: {}", e.body_text())))
 }
 
 impl IntoResponse for ApiError {

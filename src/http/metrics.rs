@@ -71,6 +71,18 @@ pub struct Metrics {
     verifications: AtomicU64,
 }
 
+/// The `# HELP` and `# TYPE` lines of a metric family.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// A metric family of one unlabelled sample.
+fn scalar(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+    family(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
 /// Escapes a label value (Prometheus text format: backslash, quote, newline).
 fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -108,10 +120,12 @@ impl Metrics {
     pub fn render(&self, ledger_size: Option<u64>, in_flight: usize) -> String {
         let mut out = String::new();
         let i = self.inner();
-        out.push_str(
-            "# HELP kyso_http_requests_total HTTP requests by route template, method and status.\n",
+        family(
+            &mut out,
+            "kyso_http_requests_total",
+            "counter",
+            "HTTP requests by route template, method and status.",
         );
-        out.push_str("# TYPE kyso_http_requests_total counter\n");
         for ((route, method, status), n) in &i.requests {
             let _ = writeln!(
                 out,
@@ -120,10 +134,12 @@ impl Metrics {
                 label(method)
             );
         }
-        out.push_str(
-            "# HELP kyso_http_request_duration_seconds Request latency by route template.\n",
+        family(
+            &mut out,
+            "kyso_http_request_duration_seconds",
+            "histogram",
+            "Request latency by route template.",
         );
-        out.push_str("# TYPE kyso_http_request_duration_seconds histogram\n");
         for (route, h) in &i.latency {
             h.write(
                 &mut out,
@@ -132,32 +148,44 @@ impl Metrics {
                 &LATENCY_BUCKETS,
             );
         }
-        out.push_str("# HELP kyso_ledger_batch_entries Entries per ledger group commit, seen by signings of this process.\n");
-        out.push_str("# TYPE kyso_ledger_batch_entries histogram\n");
+        family(
+            &mut out,
+            "kyso_ledger_batch_entries",
+            "histogram",
+            "Entries per ledger group commit, seen by signings of this process.",
+        );
         i.batches
             .write(&mut out, "kyso_ledger_batch_entries", "", &BATCH_BUCKETS);
         drop(i);
-        out.push_str("# HELP kyso_signatures_total Documents signed and recorded in the ledger.\n");
-        out.push_str("# TYPE kyso_signatures_total counter\n");
-        let _ = writeln!(
-            out,
-            "kyso_signatures_total {}",
-            self.signatures.load(Ordering::Relaxed)
+        scalar(
+            &mut out,
+            "kyso_signatures_total",
+            "counter",
+            "Documents signed and recorded in the ledger.",
+            self.signatures.load(Ordering::Relaxed),
         );
-        out.push_str("# HELP kyso_verifications_total Documents verified.\n");
-        out.push_str("# TYPE kyso_verifications_total counter\n");
-        let _ = writeln!(
-            out,
-            "kyso_verifications_total {}",
-            self.verifications.load(Ordering::Relaxed)
+        scalar(
+            &mut out,
+            "kyso_verifications_total",
+            "counter",
+            "Documents verified.",
+            self.verifications.load(Ordering::Relaxed),
         );
-        out.push_str("# HELP kyso_in_flight Expensive requests being processed.\n");
-        out.push_str("# TYPE kyso_in_flight gauge\n");
-        let _ = writeln!(out, "kyso_in_flight {in_flight}");
+        scalar(
+            &mut out,
+            "kyso_in_flight",
+            "gauge",
+            "Expensive requests being processed.",
+            in_flight as u64,
+        );
         if let Some(size) = ledger_size {
-            out.push_str("# HELP kyso_ledger_size Entries in the ledger (latest checkpoint).\n");
-            out.push_str("# TYPE kyso_ledger_size gauge\n");
-            let _ = writeln!(out, "kyso_ledger_size {size}");
+            scalar(
+                &mut out,
+                "kyso_ledger_size",
+                "gauge",
+                "Entries in the ledger (latest checkpoint).",
+                size,
+            );
         }
         out
     }

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod certificates;
 pub mod config;
 pub mod document_id;
 pub mod documents;
@@ -20,6 +21,7 @@ pub mod service_store;
 pub mod sign;
 pub mod state;
 pub mod tlog;
+pub mod verify;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;

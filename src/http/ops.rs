@@ -26,7 +26,7 @@ pub async fn healthz() -> &'static str {
 )]
 pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
     blocking(move || {
-        state.ledger.signed_checkpoint()?;
+        state.reader().signed_checkpoint()?;
         Ok(())
     })
     .await?;
@@ -38,7 +38,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let st = state.clone();
     // The ledger size is omitted, not an error, when the store does not answer.
-    let size = blocking(move || Ok(st.ledger.signed_checkpoint()?.checkpoint().size))
+    let size = blocking(move || Ok(st.reader().signed_checkpoint()?.checkpoint().size))
         .await
         .ok();
     let text = state

@@ -8,7 +8,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::OpenApi;
 
 use super::state::AppState;
-use super::{admin, documents, external, ops, sign, tlog};
+use super::{admin, certificates, documents, external, ops, sign, tlog, verify};
 
 /// The OpenAPI description of one route: path, methods and operation from its handler.
 pub type RouteDoc = fn() -> (String, Vec<HttpMethod>, Operation);
@@ -59,6 +59,20 @@ pub const ROUTES: &[RouteSpec] = &[
         handler: || post(external::complete),
         heavy: true,
         doc: doc::<external::__path_complete>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/verify",
+        handler: || post(verify::verify),
+        heavy: true,
+        doc: doc::<verify::__path_verify>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/certificates/validate",
+        handler: || post(certificates::validate),
+        heavy: true,
+        doc: doc::<certificates::__path_validate>,
     },
     RouteSpec {
         method: Method::GET,
@@ -196,6 +210,7 @@ pub const ROUTES: &[RouteSpec] = &[
         super::external::PrepareParams,
         super::external::Prepared,
         super::external::CompleteRequest,
+        super::certificates::ValidateRequest,
     )),
     modifiers(&BearerAuth)
 )]

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::auth::Caller;
 use super::document_id::DocumentId;
-use super::error::{blocking, ApiError, ErrorBody};
+use super::error::{blocking, unreadable_pdf, ApiError, ErrorBody};
 use super::service_store::{Claim, IdempotencyRecord, Scope};
 use super::state::{AppState, Signer};
 use crate::ledger::{Entry, EntryKind};
@@ -68,10 +68,6 @@ struct Signed {
     update: Vec<u8>,
 }
 
-fn unreadable(e: impl std::fmt::Display) -> ApiError {
-    ApiError::UnreadablePdf(format!("không đọc được tệp PDF / not a readable PDF: {e}"))
-}
-
 fn pades_error(e: PadesError) -> ApiError {
     ApiError::from(e)
 }
@@ -113,13 +109,14 @@ fn sign_and_record(
     entry
         .validate()
         .map_err(|e| ApiError::BadRequest(format!("metadata: {e}")))?;
-    let doc = Document::open(pdf).map_err(unreadable)?;
+    let doc = Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
     let id = DocumentId::random()?;
     let mut appearance = SignatureAppearance::for_certificate(&key.parsed, now);
     appearance.agency = Some(signer.agency.clone());
     appearance.qr_url = Some(state.verification_url(&id));
     appearance.ledger_key_id = Some(state.ledger_key_id.clone());
     appearance.placement = placement;
+    appearance.loaded_font = Some(state.font.clone());
     let options = SignOptions {
         claimed_time: now,
         reason: params.reason.clone().or_else(|| params.title.clone()),
@@ -287,10 +284,12 @@ pub async fn sign(
     let query = query
         .map_err(|e| ApiError::BadRequest(format!("query parameters: {}", e.body_text())))?
         .0;
-    // Authorize before reading a large body when the signer is already known.
-    caller.require(&Scope::Sign(
-        state.signer(query.signer.as_deref())?.name.clone(),
-    ))?;
+    // Authorize before reading a large body when the signer is already known (a multipart
+    // body may still name it, and is checked once read).
+    if let Ok(signer) = state.signer(query.signer.as_deref()) {
+        caller.require(&Scope::Sign(signer.name.clone()))?;
+    }
+
     let key = idempotency_key(&headers)?;
     let upload = super::body::read_pdf(req, state.limits.max_body_bytes, true).await?;
     let params = match &upload.metadata {

@@ -5,6 +5,7 @@
 
 use std::ops::Deref;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use openssl::pkey::PKey;
@@ -20,7 +21,7 @@ use crate::cli::ledger::load_or_create_log_key;
 use crate::cli::sign::{certificates, read_small};
 use crate::cms::{PKeySigner, RawSigner};
 use crate::keys::{KeyState, LoadedSigner, Registry};
-use crate::ledger::log::{Ledger, LedgerOptions};
+use crate::ledger::log::{Ledger, LedgerOptions, LogReader};
 use crate::ledger::postgres::PostgresConnect;
 use crate::ledger::sqlite::{SqliteConnect, SqlitePublished};
 use crate::ledger::store::Connect;
@@ -35,6 +36,12 @@ pub const DEVELOPMENT_TOKEN_LABEL: &str = "development";
 
 /// Subdirectory of the data directory holding the demo PKI in development mode.
 pub const DEMO_PKI_DIR: &str = "demo-pki";
+
+/// Read connections to the ledger store, used in turn by the read routes. Each has its own
+/// connection and tile cache, so lookups and tiles are served in parallel on the blocking pool
+/// (SQLite in WAL mode and PostgreSQL both serve concurrent readers); four keep two cores busy
+/// without holding many database connections per replica.
+pub const READ_CONNECTIONS: usize = 4;
 
 /// The key a signer signs with, and its certificate. Replaced as a whole on rotation, so a
 /// request that took one sees a consistent key, certificate and chain.
@@ -105,12 +112,17 @@ pub struct Inner {
     /// Base of verification URLs, without a trailing slash.
     pub public_base_url: String,
     pub limits: Limits,
+    /// The ledger, for appends.
     pub ledger: Ledger,
+    readers: Vec<LogReader>,
+    next_reader: AtomicUsize,
     /// `<origin>+<key ID hex>`: printed in every visible block.
     pub ledger_key_id: String,
     /// The log's C2SP verifier key string.
     pub ledger_verifier_key: String,
     pub signers: Vec<Signer>,
+    /// The font of the visible blocks, loaded once at start.
+    pub font: crate::pdf::font::FontFace,
     pub trust: TrustStore,
     pub revocation: RevocationData,
     pub revocation_policy: RevocationPolicy,
@@ -281,7 +293,7 @@ fn development_material(config: &mut Config) -> Result<(), ConfigError> {
     Ok(())
 }
 
-fn open_ledger(config: &Config) -> Result<Ledger, ConfigError> {
+fn open_ledger(config: &Config) -> Result<(Ledger, Vec<LogReader>), ConfigError> {
     let connect: Box<dyn Connect> = match &config.storage {
         Storage::Sqlite { ledger } => Box::new(SqliteConnect::new(ledger.clone())),
         Storage::Postgres { url } => Box::new(PostgresConnect::new(url.clone())),
@@ -328,7 +340,12 @@ fn open_ledger(config: &Config) -> Result<Ledger, ConfigError> {
             other => other,
         }
     };
-    opened.map_err(|e| cfg(format!("ledger: {e}")))
+    let ledger = opened.map_err(|e| cfg(format!("ledger: {e}")))?;
+    let readers = (0..READ_CONNECTIONS)
+        .map(|_| LogReader::open(connect.as_ref(), &options))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| cfg(format!("ledger: {e}")))?;
+    Ok((ledger, readers))
 }
 
 fn load_trust(t: &TrustConfig) -> Result<(TrustStore, RevocationData), ConfigError> {
@@ -369,6 +386,11 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
     apply_registry(&config.data_dir, &mut signers)?;
     config.check_safe(demo_material(&signers, &config.trust.anchors)?.as_deref())?;
     let (trust, revocation) = load_trust(&config.trust)?;
+    // Every issued document has a visible block: without a font, refuse to start rather than
+    // fail every signing.
+    let font = crate::pades::fonts::FontChoice::default()
+        .load()
+        .map_err(|e| cfg(e.to_string()))?;
     let store = match &config.storage {
         Storage::Sqlite { .. } => {
             ServiceStore::open_sqlite(&config.data_dir.join("service.sqlite"))
@@ -376,7 +398,7 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
         Storage::Postgres { url } => ServiceStore::open_postgres(url),
     }
     .map_err(|e| cfg(e.to_string()))?;
-    let ledger = open_ledger(&config)?;
+    let (ledger, readers) = open_ledger(&config)?;
     let verifier = ledger.verifier().to_key_string();
     write_verifier_key(&config.data_dir, &verifier)?;
     let ledger_key_id = verifier
@@ -402,9 +424,12 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
         public_base_url: config.public_base_url.clone(),
         limits,
         ledger,
+        readers,
+        next_reader: AtomicUsize::new(0),
         ledger_key_id,
         ledger_verifier_key: verifier,
         signers,
+        font,
         trust,
         revocation,
         revocation_policy: config.trust.revocation,
@@ -428,6 +453,12 @@ fn write_verifier_key(dir: &Path, vkey: &str) -> Result<(), ConfigError> {
 }
 
 impl Inner {
+    /// A read connection to the ledger (in turn).
+    pub fn reader(&self) -> &LogReader {
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len().max(1);
+        self.readers.get(i).unwrap_or(&self.ledger)
+    }
+
     /// The signer a request names, or the only one when it names none.
     pub fn signer(&self, name: Option<&str>) -> Result<&Signer, super::error::ApiError> {
         use super::error::ApiError;

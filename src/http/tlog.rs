@@ -1,11 +1,12 @@
 //! The C2SP tlog-tiles read path: `GET /checkpoint` and `GET /tile/...`, with cache headers a
 //! CDN or mirror can honour and CORS open to every origin (the data is public).
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use super::error::{blocking, ApiError, ErrorBody};
+use super::error::{blocking, path_param, ApiError, ErrorBody};
 use super::state::AppState;
 use crate::ledger::LedgerError;
 
@@ -35,7 +36,7 @@ fn public(mut resp: Response, cache: &'static str, content_type: &'static str) -
     tag = "ledger"
 )]
 pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let cp = blocking(move || Ok(state.ledger.checkpoint()?)).await?;
+    let cp = blocking(move || Ok(state.reader().checkpoint()?)).await?;
     Ok(public(
         cp.into_response(),
         MOVING_CACHE,
@@ -58,11 +59,12 @@ pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiEr
 )]
 pub async fn tile(
     State(state): State<AppState>,
-    Path(path): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let path = path_param(path)?;
     let full_path = format!("tile/{path}");
     let partial = path.contains(".p/");
-    let data = blocking(move || match state.ledger.tile(&full_path) {
+    let data = blocking(move || match state.reader().tile(&full_path) {
         Ok(d) => Ok(d),
         Err(e @ (LedgerError::Tile(_) | LedgerError::TooLarge(_))) => {
             Err(ApiError::BadRequest(format!("not a tile path: {e}")))

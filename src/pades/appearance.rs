@@ -193,6 +193,9 @@ pub struct SignatureAppearance {
     pub placement: Placement,
     /// Which font draws the text.
     pub font: FontChoice,
+    /// A font already loaded, used instead of [`font`](Self::font): a service loads it once
+    /// (and shares its subset cache) instead of reading and parsing a file for every signature.
+    pub loaded_font: Option<FontFace>,
 }
 
 impl SignatureAppearance {
@@ -208,6 +211,7 @@ impl SignatureAppearance {
             image: None,
             placement: Placement::Auto,
             font: FontChoice::default(),
+            loaded_font: None,
         }
     }
 
@@ -260,8 +264,10 @@ impl SignatureAppearance {
         if self.placement == Placement::None {
             return Ok(None);
         }
-        let face = self.font.load()?;
-        self.add_with_font(&face, doc, w)
+        match &self.loaded_font {
+            Some(face) => self.add_with_font(face, doc, w),
+            None => self.add_with_font(&self.font.load()?, doc, w),
+        }
     }
 
     /// As [`add_to`](Self::add_to), with a font already loaded (a service loads it once

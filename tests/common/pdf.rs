@@ -51,3 +51,16 @@ pub fn stream(dict_extra: &str, data: &[u8]) -> Vec<u8> {
     ]
     .concat()
 }
+
+/// The smallest useful document: a catalog, a page tree and one empty A4 page.
+pub fn one_page() -> Vec<u8> {
+    build_pdf(
+        HEADER_BINARY,
+        &[
+            "<</Type /Catalog /Pages 2 0 R>>",
+            "<</Type /Pages /Kids [3 0 R] /Count 1>>",
+            "<</Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]>>",
+        ],
+        "",
+    )
+}

@@ -275,6 +275,11 @@ impl Server {
         r
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or_default()
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         self.child
@@ -328,4 +333,116 @@ pub fn kyso(args: &[&str], env: &[(&str, &Path)]) -> std::process::Output {
         cmd.env(k, v);
     }
     cmd.output().expect("run kyso")
+}
+
+/// Files of a non-demo signing identity (a root and an agency signer issued by it), written
+/// into `dir`: what a real deployment's configuration points at.
+pub struct TestAgency {
+    pub root: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TestAgency {
+    pub fn create(dir: &Path) -> TestAgency {
+        use kyso::pki::demo::{issue, Attr, CertSpec, KeyKind, OpenSslEntropy, Role};
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut entropy = OpenSslEntropy;
+        let root = issue(
+            &CertSpec {
+                subject: &[
+                    (Attr::C, "VN"),
+                    (Attr::O, "Test Root Authority"),
+                    (Attr::Cn, "Test Root CA"),
+                ],
+                role: Role::Root,
+                key: KeyKind::Rsa2048,
+                not_before: now - 86_400,
+                not_after: now + 365 * 86_400,
+            },
+            None,
+            &mut entropy,
+        )
+        .expect("root");
+        let agency = issue(
+            &CertSpec {
+                subject: &[
+                    (Attr::C, "VN"),
+                    (Attr::O, "Sở Thử nghiệm"),
+                    (Attr::Cn, "Sở Thử nghiệm"),
+                ],
+                role: Role::Signer,
+                key: KeyKind::Rsa2048,
+                not_before: now - 86_400,
+                not_after: now + 365 * 86_400,
+            },
+            Some(&root),
+            &mut entropy,
+        )
+        .expect("agency");
+        let files = TestAgency {
+            root: dir.join("root.pem"),
+            cert: dir.join("agency.pem"),
+            key: dir.join("agency.key.pem"),
+        };
+        std::fs::write(&files.root, root.cert.to_pem().expect("pem")).expect("write");
+        std::fs::write(&files.cert, agency.cert.to_pem().expect("pem")).expect("write");
+        std::fs::write(
+            &files.key,
+            agency.key.private_key_to_pem_pkcs8().expect("pem"),
+        )
+        .expect("write");
+        files
+    }
+
+    /// A configuration file for this agency as signer `agency`: `top` holds top-level keys,
+    /// `ledger` further keys of the `[ledger]` table, `extra` further tables.
+    pub fn config(&self, path: &Path, top: &str, ledger: &str, extra: &str) -> PathBuf {
+        let text = format!(
+            "{top}\n\n[ledger]\norigin = \"test.kyso.example/ledger\"\n{ledger}\n\n\
+             [[signers]]\nname = \"agency\"\ncertificate = {:?}\nkey = {:?}\n\n\
+             [trust]\nanchors = [{:?}]\nrevocation = \"off\"\n\n{extra}\n",
+            self.cert, self.key, self.root
+        );
+        std::fs::write(path, text).expect("write config");
+        path.to_owned()
+    }
+}
+
+/// Runs `kyso serve` expecting it to refuse to start; returns its standard error.
+pub fn refused(config: Option<&Path>, env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("temp");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kyso"));
+    cmd.arg("serve")
+        .current_dir(dir.path())
+        .env("KYSO_DATA", dir.path().join("data"))
+        .env_remove("KYSO_PUBLIC_BASE_URL")
+        .env_remove("KYSO_DATABASE_URL");
+    if let Some(c) = config {
+        cmd.arg("--config").arg(c);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kyso serve");
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            assert_eq!(status.code(), Some(2), "kyso serve should refuse to start");
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            return err;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("kyso serve started instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -1,0 +1,126 @@
+//! `POST /v1/certificates/validate`: RFC 5280 validation of a chain against the configured
+//! trust anchors and revocation data.
+
+use axum::extract::{Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::Json;
+use base64::Engine as _;
+use serde::Deserialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::error::{blocking, ApiError, ErrorBody};
+use super::state::AppState;
+use crate::pki::profile::Profile;
+use crate::pki::{source, validate_chain, Certificate, RevocationPolicy, ValidationOptions};
+
+/// Largest request: a chain of a few certificates in PEM is a few kilobytes.
+pub const MAX_VALIDATE_BODY: u64 = 1024 * 1024;
+
+/// Most certificates accepted in one chain: real paths have 2 to 4.
+pub const MAX_CHAIN_CERTIFICATES: usize = 16;
+
+/// A chain to validate.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateRequest {
+    /// The end-entity certificate first, then intermediates: each item base64 DER or PEM (a
+    /// PEM item may hold several certificates).
+    pub chain: Vec<String>,
+    /// Validation time (RFC 3339); default now.
+    pub time: Option<String>,
+    /// `document-signing` (default) or `any`.
+    #[schema(value_type = Option<String>)]
+    pub profile: Option<Profile>,
+    /// `require`, `soft-fail` or `off`; default the configured policy.
+    #[schema(value_type = Option<String>)]
+    pub revocation: Option<RevocationPolicy>,
+}
+
+fn parse_chain(items: &[String]) -> Result<Vec<Certificate>, ApiError> {
+    let mut certs = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let text = item.trim();
+        let der_or_pem = if text.starts_with("-----BEGIN") {
+            text.as_bytes().to_vec()
+        } else {
+            base64::engine::general_purpose::STANDARD
+                .decode(text.split_whitespace().collect::<String>())
+                .map_err(|e| {
+                    ApiError::BadRequest(format!("chain[{i}]: neither PEM nor base64 DER: {e}"))
+                })?
+        };
+        let loaded = source::load_certificates(&der_or_pem)
+            .map_err(|e| ApiError::BadRequest(format!("chain[{i}]: {e}")))?;
+        certs.extend(loaded);
+        if certs.len() > MAX_CHAIN_CERTIFICATES {
+            return Err(ApiError::BadRequest(format!(
+                "more than {MAX_CHAIN_CERTIFICATES} certificates"
+            )));
+        }
+    }
+    Ok(certs)
+}
+
+/// Validate a certificate chain for document signing.
+#[utoipa::path(
+    post,
+    path = "/v1/certificates/validate",
+    request_body(content = ValidateRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The chain report (valid or not: see its indication)", body = Object),
+        (status = 400, description = "Malformed request or certificate", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+    ),
+    tag = "verification"
+)]
+pub async fn validate(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let json = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the chain as application/json".into(),
+        ));
+    }
+    let body = super::body::read_limited(req, MAX_VALIDATE_BODY).await?;
+    let request: ValidateRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("not a validation request: {e}")))?;
+    let time = match &request.time {
+        Some(t) => OffsetDateTime::parse(t, &Rfc3339)
+            .map_err(|e| ApiError::BadRequest(format!("time is not RFC 3339: {e}")))?,
+        None => OffsetDateTime::now_utc(),
+    };
+    let certs = parse_chain(&request.chain)?;
+    let (leaf, intermediates) = certs
+        .split_first()
+        .ok_or_else(|| ApiError::BadRequest("the chain is empty".into()))?;
+    let (leaf, intermediates) = (leaf.clone(), intermediates.to_vec());
+    let options = ValidationOptions {
+        profile: request.profile.unwrap_or_default(),
+        revocation_policy: request.revocation.unwrap_or(state.revocation_policy),
+        ..ValidationOptions::new(time)
+    };
+    let report = blocking(move || {
+        let r = validate_chain(
+            &leaf,
+            &intermediates,
+            &state.trust,
+            &state.revocation,
+            &options,
+        )
+        .map_err(|e| ApiError::BadRequest(format!("the chain could not be evaluated: {e}")))?;
+        serde_json::to_value(r).map_err(ApiError::internal)
+    })
+    .await?;
+    Ok(Json(report))
+}
