@@ -248,3 +248,115 @@ fn a_revoked_document_shows_revoked_with_reason_and_time() {
     );
     assert_eq!(malformed.status, 400);
 }
+
+/// `kyso ledger audit --admin-trail` on the data directory: exit code and report.
+fn ledger_audit(data: &Path) -> (i32, serde_json::Value) {
+    let key = data.join("log.vkey");
+    let dir = data.display().to_string();
+    let key = key.display().to_string();
+    let o = kyso(
+        &[
+            "ledger",
+            "audit",
+            "--dir",
+            &dir,
+            "--key",
+            &key,
+            "--admin-trail",
+        ],
+        &[],
+    );
+    let report = serde_json::from_slice(&o.stdout).unwrap_or_default();
+    (o.status.code().unwrap_or(-1), report)
+}
+
+#[test]
+fn altering_or_deleting_an_audit_record_is_reported_by_ledger_audit() {
+    let mut server = Server::start_dev();
+    let admin = format!("Bearer {}", offline_token(&server.data_dir, "ops", "admin"));
+    for label in ["portal-1", "portal-2"] {
+        let body = serde_json::json!({"label": label, "scopes": ["sign:demo-agency"]});
+        let a = request(
+            &server,
+            "POST",
+            "/v1/admin/tokens",
+            Some(&admin),
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+    }
+    let id = token_id(&server, &admin, "portal-1");
+    let a = request(
+        &server,
+        "DELETE",
+        &format!("/v1/admin/tokens/{id}"),
+        Some(&admin),
+        b"",
+    );
+    assert_eq!(a.status, 204);
+    assert!(server.stop(), "the server stops cleanly");
+    let data = server.data_dir.clone();
+
+    let db = rusqlite::Connection::open(data.join("service.sqlite")).expect("service store");
+    let rows: Vec<(i64, String, i64)> = db
+        .prepare("SELECT seq, record, ledger_index FROM kyso_audit ORDER BY seq")
+        .expect("query")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(rows.len(), 3, "one record per action: {rows:?}");
+    assert!(rows
+        .iter()
+        .any(|(_, r, _)| r.contains("\"action\":\"revoke-token\"")
+            && r.contains("\"actor_label\":\"ops\"")));
+    assert!(
+        rows.iter().all(|(_, r, _)| !r.contains("kyso_")),
+        "no token secret in a record"
+    );
+
+    let (code, report) = ledger_audit(&data);
+    assert_eq!(code, 0, "{report:#}");
+    let max_index = rows.iter().map(|r| r.2).max().expect("rows");
+    assert!(
+        report["tree_size"].as_i64().is_some_and(|n| n > max_index),
+        "the audited checkpoint covers the audit entries: {report:#}"
+    );
+
+    // Altered: the revocation rewritten as a listing.
+    let (seq, original, _) = rows
+        .iter()
+        .find(|(_, r, _)| r.contains("revoke-token"))
+        .cloned()
+        .expect("row");
+    db.execute(
+        "UPDATE kyso_audit SET record = ?1 WHERE seq = ?2",
+        rusqlite::params![original.replace("revoke-token", "list-tokens"), seq],
+    )
+    .expect("tamper");
+    let (code, report) = ledger_audit(&data);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        report["problems"].to_string().contains("altered"),
+        "{report:#}"
+    );
+    db.execute(
+        "UPDATE kyso_audit SET record = ?1 WHERE seq = ?2",
+        rusqlite::params![original, seq],
+    )
+    .expect("restore");
+    assert_eq!(ledger_audit(&data).0, 0);
+
+    // Deleted.
+    db.execute(
+        "DELETE FROM kyso_audit WHERE seq = ?1",
+        rusqlite::params![seq],
+    )
+    .expect("delete");
+    let (code, report) = ledger_audit(&data);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(
+        report["problems"].to_string().contains("deleted"),
+        "{report:#}"
+    );
+}

@@ -1,7 +1,9 @@
 //! `/v1/admin/…`: keys (list, register a certificate, activate/rotate, retire), API tokens
 //! (create, list, revoke) and the revocation or supersession of an issued document. Every route
-//! needs a token with the `admin` scope ([`Admin`]); every action is logged with who did what
-//! (the token's id and label, never its secret).
+//! needs a token with the `admin` scope ([`Admin`]); every action is recorded first in the
+//! audit trail ([`super::audit_trail`]: who — the token's id and label, never its secret —,
+//! what, when), chained into the ledger; key events (registration, activation, retirement)
+//! are among them.
 //!
 //! Keys are generated on the host with `kyso keys generate` (loading a PKCS#11 module named by
 //! a request would let a caller run any shared library); here they are registered, rotated and
@@ -44,16 +46,16 @@ impl FromRequestParts<AppState> for Admin {
 }
 
 impl Admin {
-    /// Logs an admin action: who (token id and label), what, on what.
-    fn audit(&self, action: &str, target: &str) {
-        tracing::info!(
-            target: "kyso::audit",
-            actor_token = %self.0 .0.id,
-            actor_label = %self.0 .0.label,
-            action,
-            object = target,
-            "admin action"
-        );
+    /// Records the action in the audit trail (ledger, then store) before it runs: an action
+    /// that cannot be recorded does not run.
+    async fn audit(
+        &self,
+        state: &AppState,
+        action: &'static str,
+        object: &str,
+    ) -> Result<(), ApiError> {
+        let (state, actor, object) = (state.clone(), self.0 .0.clone(), object.to_owned());
+        blocking(move || super::audit_trail::record(&state, &actor, action, &object)).await
     }
 }
 
@@ -120,7 +122,7 @@ pub async fn register_certificate(
             limit: MAX_CERTIFICATE_UPLOAD as u64,
         });
     }
-    admin.audit("register-certificate", &id);
+    admin.audit(&state, "register-certificate", &id).await?;
     blocking(move || {
         let _guard = state.admin_lock.lock().map_err(ApiError::internal)?;
         let mut registry = registry(&state)?;
@@ -192,7 +194,7 @@ pub async fn activate_key(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<Activated>, ApiError> {
-    admin.audit("activate-key", &id);
+    admin.audit(&state, "activate-key", &id).await?;
     blocking(move || {
         let _guard = state.admin_lock.lock().map_err(ApiError::internal)?;
         let mut registry = registry(&state)?;
@@ -246,7 +248,7 @@ pub async fn retire_key(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<Json<KeyStateBody>, ApiError> {
-    admin.audit("retire-key", &id);
+    admin.audit(&state, "retire-key", &id).await?;
     blocking(move || {
         let _guard = state.admin_lock.lock().map_err(ApiError::internal)?;
         let mut registry = registry(&state)?;
@@ -319,7 +321,7 @@ pub async fn create_token(
         .iter()
         .map(|s| s.parse::<Scope>())
         .collect::<Result<Vec<_>, _>>()?;
-    admin.audit("create-token", &req.label);
+    admin.audit(&state, "create-token", &req.label).await?;
     blocking(move || {
         let t = state.store.create_token(&req.label, &scopes)?;
         Ok(Json(CreatedToken {
@@ -370,7 +372,7 @@ pub async fn revoke_token(
     admin: Admin,
     Path(id): Path<String>,
 ) -> Result<axum::http::StatusCode, ApiError> {
-    admin.audit("revoke-token", &id);
+    admin.audit(&state, "revoke-token", &id).await?;
     blocking(move || {
         if state.store.revoke_token(&id)? {
             Ok(axum::http::StatusCode::NO_CONTENT)
@@ -422,14 +424,12 @@ pub async fn revoke_document(
         Some(s) => Some(s.parse::<DocumentId>()?),
         None => None,
     };
-    admin.audit(
-        if replacement.is_some() {
-            "supersede-document"
-        } else {
-            "revoke-document"
-        },
-        &doc_id.to_string(),
-    );
+    let what = if replacement.is_some() {
+        "supersede-document"
+    } else {
+        "revoke-document"
+    };
+    admin.audit(&state, what, &doc_id.to_string()).await?;
     let st = state.clone();
     let id_text = doc_id.to_string();
     blocking(move || {

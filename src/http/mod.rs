@@ -5,6 +5,7 @@
 //! CPU-bound work (signing, verifying) and blocking I/O (databases) run on the blocking pool.
 
 pub mod admin;
+pub mod audit_trail;
 pub mod auth;
 pub mod body;
 pub mod certificates;
