@@ -168,3 +168,31 @@ fn token_key_signs_through_the_api_and_rotates_under_load() {
         );
     }
 }
+
+#[test]
+fn readyz_and_metrics_warn_thirty_days_before_the_active_certificate_expires() {
+    let Some(env) = Env::new() else { return };
+    let key = env.generate_file_key("demo-agency");
+    let cert = env.issue_for_days(&key, "UBND tỉnh Đắk Lắk", 10);
+    assert!(env.import(&key, &cert).status.success());
+    env.kyso(&["keys", "activate", "--key", &key], &[]);
+    let server = Server::start(Options {
+        data_dir: Some(env.path("data")),
+        env: vec![(PASS_ENV.into(), PASSPHRASE.into())],
+        ..Options::default()
+    });
+    let ready = server.get("/readyz");
+    assert_eq!(ready.status, 200, "{}", ready.text());
+    let text = ready.text();
+    assert!(
+        text.contains("signer demo-agency expires in 9 days")
+            || text.contains("signer demo-agency expires in 10 days"),
+        "{text}"
+    );
+    let metrics = server.get("/metrics").text();
+    assert!(
+        metrics.contains("kyso_signer_certificate_expiring{signer=\"demo-agency\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("kyso_signer_certificate_expiry_seconds{signer=\"demo-agency\"}"));
+}

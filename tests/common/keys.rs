@@ -180,6 +180,11 @@ impl Env {
     /// Writes the key's request, has the demo issuing CA sign it as a document signer, and
     /// returns the certificate file.
     pub fn issue(&self, id: &str, common_name: &str) -> PathBuf {
+        self.issue_for_days(id, common_name, 365)
+    }
+
+    /// [`Self::issue`] with a certificate valid for `days` days from now.
+    pub fn issue_for_days(&self, id: &str, common_name: &str, days: u32) -> PathBuf {
         let csr = self.path(&format!("{id}.csr.pem"));
         let cert = self.path(&format!("{id}.cert.pem"));
         let out = csr.display().to_string();
@@ -226,7 +231,7 @@ impl Env {
         )
         .expect("ext");
         self.ok(Command::new("openssl")
-            .args(["x509", "-req", "-days", "365", "-in"])
+            .args(["x509", "-req", "-days", &days.to_string(), "-in"])
             .arg(&csr)
             .arg("-CA")
             .arg(self.pki("issuing-ca.pem"))
