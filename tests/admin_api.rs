@@ -231,6 +231,23 @@ fn a_revoked_document_shows_revoked_with_reason_and_time() {
         "{revoked:#}"
     );
 
+    // /v1/verify on the issued file: revoked, with the reason and time of the revocation.
+    let v = server.post("/v1/verify", "application/pdf", &[], &signed.body);
+    assert_eq!(v.status, 200, "{}", v.text());
+    let report = v.json();
+    assert_eq!(report["ledger_status"], "revoked", "{report:#}");
+    assert_ne!(report["indication"], "TOTAL_PASSED");
+    let ledger_events = report["signatures"][0]["ledger"]["record"]["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let event = ledger_events
+        .iter()
+        .find(|e| e["event"] == "revoked")
+        .expect("the revocation in /v1/verify");
+    assert_eq!(event["reason"], reason);
+    assert_eq!(event["time"], revoked["time"]);
+
     let unknown = request(
         &server,
         "POST",

@@ -369,7 +369,7 @@ fn the_same_idempotency_key_gives_one_document_and_one_entry() {
     assert_eq!(second.header("idempotent-replayed"), Some("true"));
     let cp = server.get("/checkpoint").text();
     assert_eq!(cp.lines().nth(1), Some("1"), "one ledger entry: {cp}");
-    // The same key with another request is a conflict, not a second document.
+    // The same key with another request is refused, not a second document.
     let auth = server.auth();
     let other = server.post(
         "/v1/sign?document_number=2",
@@ -377,8 +377,8 @@ fn the_same_idempotency_key_gives_one_document_and_one_entry() {
         &[("Authorization", auth.as_str()), key[0]],
         &pdf,
     );
-    assert_eq!(other.status, 409, "{}", other.text());
-    assert_eq!(other.code(), "idempotency_conflict");
+    assert_eq!(other.status, 422, "{}", other.text());
+    assert_eq!(other.code(), "idempotency_key_reused");
     // Without the key, a second document.
     let third = server.sign(&pdf, "?document_number=1", &[]);
     assert_ne!(
@@ -549,4 +549,42 @@ fn published_attack_files_never_pass_nor_break_the_service() {
         }
         assert!(server.is_running(), "after {}", f.display());
     }
+}
+
+#[test]
+fn concurrent_requests_with_one_idempotency_key_make_one_entry() {
+    let server = Server::start_dev();
+    let pdf = sample_pdf();
+    let auth = server.auth();
+    let replies: Vec<common::server::Reply> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                s.spawn(|| {
+                    server.post(
+                        "/v1/sign",
+                        "application/pdf",
+                        &[
+                            ("Authorization", auth.as_str()),
+                            ("Idempotency-Key", "race"),
+                        ],
+                        &pdf,
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut ids = Vec::new();
+    for r in &replies {
+        match r.status {
+            200 => ids.push(r.header("kyso-document-id").unwrap().to_owned()),
+            409 => assert_eq!(r.code(), "idempotency_conflict"),
+            other => panic!("status {other}: {}", r.text()),
+        }
+    }
+    assert!(!ids.is_empty());
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one document: {ids:?}");
+    let cp = server.get("/checkpoint").text();
+    assert_eq!(cp.lines().nth(1), Some("1"), "one ledger entry: {cp}");
 }

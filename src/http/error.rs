@@ -55,7 +55,7 @@ pub enum ApiError {
     /// A valid token without the scope the route needs (RFC 6750 §3.1 `insufficient_scope`).
     #[error("{0}")]
     Forbidden(String),
-    /// The same `Idempotency-Key` is being processed, or was used for another request.
+    /// A request with the same `Idempotency-Key` is being processed (retry shortly).
     #[error("{0}")]
     IdempotencyConflict(String),
     /// The request conflicts with the current state (RFC 9110 §15.5.10): a key that cannot
@@ -65,6 +65,9 @@ pub enum ApiError {
     /// A certificate refused at registration (not this key's, not trusted, expired).
     #[error("{0}")]
     CertificateRefused(String),
+    /// The `Idempotency-Key` was used for a different request (retrying will not help).
+    #[error("{0}")]
+    IdempotencyKeyReused(String),
     /// RFC 9110 §15.5.6.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -102,6 +105,9 @@ impl ApiError {
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::CertificateRefused(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "certificate_refused")
+            }
+            ApiError::IdempotencyKeyReused(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
             }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),

@@ -221,7 +221,7 @@ fn sign_idempotent(
         Claim::InProgress => Err(ApiError::IdempotencyConflict(
             "a request with this Idempotency-Key is being processed; retry shortly".into(),
         )),
-        Claim::Mismatch => Err(ApiError::IdempotencyConflict(
+        Claim::Mismatch => Err(ApiError::IdempotencyKeyReused(
             "this Idempotency-Key was used for a different request (other PDF or metadata)".into(),
         )),
         Claim::Claimed => match sign_and_record(state, signer, pdf, params) {
@@ -265,10 +265,10 @@ fn parse_metadata(bytes: &Bytes) -> Result<SignParams, ApiError> {
         (status = 400, description = "Bad metadata", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token may not sign with this signer", body = ErrorBody),
-        (status = 409, description = "Idempotency-Key in use or reused", body = ErrorBody),
+        (status = 409, description = "A request with this Idempotency-Key is in progress", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
         (status = 415, description = "Not a PDF or multipart body", body = ErrorBody),
-        (status = 422, description = "Unreadable PDF, or signing refused", body = ErrorBody),
+        (status = 422, description = "Unreadable PDF, signing refused, or Idempotency-Key used for another request", body = ErrorBody),
         (status = 503, description = "Busy; see Retry-After", body = ErrorBody),
     ),
     security(("bearer" = [])),
