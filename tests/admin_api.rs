@@ -87,14 +87,15 @@ fn every_admin_route_requires_an_admin_token() {
     assert!(admin_routes.len() >= 8, "the admin routes are in the table");
     let mut answers = Vec::new();
     for route in &admin_routes {
-        let path = route.path.replace(
-            "{id}",
-            if route.path.contains("/documents/") {
-                UNKNOWN_DOCUMENT
-            } else {
-                "0000000000000000"
-            },
-        );
+        let id = if route.path.contains("/documents/") {
+            UNKNOWN_DOCUMENT
+        } else {
+            "0000000000000000"
+        };
+        let path = route
+            .path
+            .replace("{id}", id)
+            .replace("{sha256}", &"00".repeat(32));
         let method = route.method.as_str();
         let body = br#"{"reason":"x"}"#;
         for (what, auth) in [
@@ -376,4 +377,87 @@ fn altering_or_deleting_an_audit_record_is_reported_by_ledger_audit() {
         report["problems"].to_string().contains("deleted"),
         "{report:#}"
     );
+}
+
+#[test]
+fn anchors_and_crls_added_by_an_administrator_apply_at_once() {
+    let server = Server::start_dev();
+    let admin = format!("Bearer {}", offline_token(&server.data_dir, "ops", "admin"));
+    let other = server.data_dir.join("other-pki");
+    let o = kyso(&["pki", "demo", "--out", &other.display().to_string()], &[]);
+    assert!(o.status.success());
+    let read = |name: &str| std::fs::read_to_string(other.join(name)).expect("pki file");
+    let validate = |leaf: &str| {
+        let body = serde_json::json!({
+            "chain": [read(leaf), read("issuing-ca.pem")],
+            "revocation": "soft-fail",
+        });
+        let a = request(
+            &server,
+            "POST",
+            "/v1/certificates/validate",
+            None,
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(a.status, 200, "{}", a.body);
+        serde_json::from_str::<serde_json::Value>(&a.body).expect("json")
+    };
+    // Another hierarchy: not trusted until its root is added.
+    assert_ne!(validate("agency-signer.pem")["indication"], "TOTAL_PASSED");
+    let leaf_only = request(
+        &server,
+        "POST",
+        "/v1/admin/trust/anchors",
+        Some(&admin),
+        read("agency-signer.pem").as_bytes(),
+    );
+    assert_eq!(
+        leaf_only.status, 400,
+        "an end-entity certificate is no anchor"
+    );
+    let added = request(
+        &server,
+        "POST",
+        "/v1/admin/trust/anchors",
+        Some(&admin),
+        read("root-ca.pem").as_bytes(),
+    );
+    assert_eq!(added.status, 200, "{}", added.body);
+    assert_eq!(validate("agency-signer.pem")["indication"], "TOTAL_PASSED");
+
+    // Its issuing CA's CRL revokes its revoked signer once uploaded.
+    assert_eq!(
+        validate("revoked-signer.pem")["indication"],
+        "TOTAL_PASSED",
+        "no CRL yet: soft-fail"
+    );
+    let crl = request(
+        &server,
+        "POST",
+        "/v1/admin/trust/crls",
+        Some(&admin),
+        read("issuing-ca.crl.pem").as_bytes(),
+    );
+    assert_eq!(crl.status, 200, "{}", crl.body);
+    let revoked = validate("revoked-signer.pem");
+    assert_eq!(revoked["sub_indication"], "REVOKED", "{revoked:#}");
+
+    // Removed again: untrusted.
+    let list = request(&server, "GET", "/v1/admin/trust/anchors", Some(&admin), b"");
+    let anchors: serde_json::Value = serde_json::from_str(&list.body).expect("json");
+    let sha = anchors
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["added"] == true))
+        .and_then(|x| x["sha256"].as_str())
+        .expect("the added anchor")
+        .to_owned();
+    let del = request(
+        &server,
+        "DELETE",
+        &format!("/v1/admin/trust/anchors/{sha}"),
+        Some(&admin),
+        b"",
+    );
+    assert_eq!(del.status, 204, "{}", del.body);
+    assert_ne!(validate("agency-signer.pem")["indication"], "TOTAL_PASSED");
 }

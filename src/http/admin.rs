@@ -48,7 +48,7 @@ impl FromRequestParts<AppState> for Admin {
 impl Admin {
     /// Records the action in the audit trail (ledger, then store) before it runs: an action
     /// that cannot be recorded does not run.
-    async fn audit(
+    pub(super) async fn audit(
         &self,
         state: &AppState,
         action: &'static str,
@@ -134,12 +134,13 @@ pub async fn register_certificate(
             .next()
             .ok_or_else(|| ApiError::BadRequest("no certificate in the body".into()))?;
         let chain: Vec<_> = certs.collect();
+        let trust = state.trust.get();
         let registration = check_registration(&RegistrationInputs {
             certificate: &cert,
             chain: &chain,
             public_key_sha256: &record.public_key_sha256,
-            anchors: &state.trust,
-            revocation: &state.revocation,
+            anchors: &trust.anchors,
+            revocation: &trust.revocation,
             revocation_policy: state.revocation_policy,
             time: OffsetDateTime::now_utc(),
         })?;

@@ -22,6 +22,7 @@ pub mod service_store;
 pub mod sign;
 pub mod state;
 pub mod tlog;
+pub mod trust;
 pub mod verify;
 
 use axum::extract::DefaultBodyLimit;

@@ -8,7 +8,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::OpenApi;
 
 use super::state::AppState;
-use super::{admin, certificates, documents, external, ops, sign, tlog, verify};
+use super::{admin, certificates, documents, external, ops, sign, tlog, trust, verify};
 
 /// The OpenAPI description of one route: path, methods and operation from its handler.
 pub type RouteDoc = fn() -> (String, Vec<HttpMethod>, Operation);
@@ -160,6 +160,34 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: Method::GET,
+        path: "/v1/admin/trust/anchors",
+        handler: || get(trust::list_anchors),
+        heavy: false,
+        doc: doc::<trust::__path_list_anchors>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/trust/anchors",
+        handler: || post(trust::add_anchors),
+        heavy: false,
+        doc: doc::<trust::__path_add_anchors>,
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/v1/admin/trust/anchors/{sha256}",
+        handler: || delete(trust::remove_anchor),
+        heavy: false,
+        doc: doc::<trust::__path_remove_anchor>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/trust/crls",
+        handler: || post(trust::add_crl),
+        heavy: false,
+        doc: doc::<trust::__path_add_crl>,
+    },
+    RouteSpec {
+        method: Method::GET,
         path: "/healthz",
         handler: || get(ops::healthz),
         heavy: false,
@@ -207,6 +235,8 @@ pub const ROUTES: &[RouteSpec] = &[
         super::admin::NewTokenRequest,
         super::admin::CreatedToken,
         super::admin::DocumentAction,
+        super::trust::AnchorInfo,
+        super::trust::CrlInfo,
         super::external::PrepareParams,
         super::external::Prepared,
         super::external::CompleteRequest,

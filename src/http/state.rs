@@ -123,8 +123,8 @@ pub struct Inner {
     pub signers: Vec<Signer>,
     /// The font of the visible blocks, loaded once at start.
     pub font: crate::pdf::font::FontFace,
-    pub trust: TrustStore,
-    pub revocation: RevocationData,
+    /// Trust anchors and revocation data: configured, plus those added by administrators.
+    pub trust: super::trust::TrustState,
     pub revocation_policy: RevocationPolicy,
     pub store: ServiceStore,
     /// The data directory (key registry in its `keys/`).
@@ -385,7 +385,8 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
         .collect::<Result<Vec<_>, _>>()?;
     apply_registry(&config.data_dir, &mut signers)?;
     config.check_safe(demo_material(&signers, &config.trust.anchors)?.as_deref())?;
-    let (trust, revocation) = load_trust(&config.trust)?;
+    let (anchors, revocation) = load_trust(&config.trust)?;
+    let trust = super::trust::with_added(&config.data_dir, anchors, revocation).map_err(cfg)?;
     // Every issued document has a visible block: without a font, refuse to start rather than
     // fail every signing.
     let font = crate::pades::fonts::FontChoice::default()
@@ -430,8 +431,7 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
         ledger_verifier_key: verifier,
         signers,
         font,
-        trust,
-        revocation,
+        trust: super::trust::TrustState::new(trust),
         revocation_policy: config.trust.revocation,
         store,
         data_dir: config.data_dir.clone(),
