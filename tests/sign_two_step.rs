@@ -109,19 +109,7 @@ impl Env {
     }
 
     fn pyhanko_valid(&self, file: &Path) -> bool {
-        let o = Command::new("pyhanko")
-            .args(["sign", "validate", "--trust"])
-            .arg(self.pki("root-ca.pem"))
-            .args(["--trust-replace", "--other-certs"])
-            .arg(self.pki("issuing-ca.pem"))
-            .arg("--no-revocation-check")
-            .arg(file)
-            .output()
-            .expect("pyhanko");
-        if !o.status.success() {
-            eprintln!("{}", String::from_utf8_lossy(&o.stdout));
-        }
-        o.status.success()
+        common::pyhanko_valid(&self.path("pki"), file)
     }
 }
 
@@ -358,16 +346,7 @@ fn two_step_through_the_api_then_the_agency_countersigns() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("countersigned.pdf");
     std::fs::write(&file, &countersigned.body).expect("write");
-    let o = Command::new("pyhanko")
-        .args(["sign", "validate", "--trust"])
-        .arg(pki.join("root-ca.pem"))
-        .args(["--trust-replace", "--other-certs"])
-        .arg(pki.join("issuing-ca.pem"))
-        .arg("--no-revocation-check")
-        .arg(&file)
-        .output()
-        .expect("pyhanko");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(common::pyhanko_valid(&pki, &file));
     let o = Command::new(KYSO)
         .args(["verify", "--json", "--revocation", "off", "--trust"])
         .arg(pki.join("root-ca.pem"))

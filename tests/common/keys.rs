@@ -269,23 +269,7 @@ impl Env {
 
     /// pyHanko's verdict (exit code) with the demo root as the only trust anchor.
     pub fn pyhanko_valid(&self, file: &Path) -> bool {
-        let o = self.run(
-            Command::new("pyhanko")
-                .args(["sign", "validate", "--trust"])
-                .arg(self.pki("root-ca.pem"))
-                .args(["--trust-replace", "--other-certs"])
-                .arg(self.pki("issuing-ca.pem"))
-                .arg("--no-revocation-check")
-                .arg(file),
-        );
-        if !o.status.success() {
-            eprintln!(
-                "pyhanko: {}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            );
-        }
-        o.status.success()
+        super::pyhanko_valid(&self.pki_dir(), file)
     }
 
     /// `kyso verify --json`: exit code and the signer certificate fingerprints.

@@ -69,3 +69,26 @@ pub fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// pyHanko's verdict (its exit code) on `file` with the demo PKI in `pki` (its root the only
+/// trust anchor, its issuing CA as intermediate), revocation not checked; prints its output
+/// when it rejects.
+pub fn pyhanko_valid(pki: &std::path::Path, file: &std::path::Path) -> bool {
+    let o = std::process::Command::new("pyhanko")
+        .args(["sign", "validate", "--trust"])
+        .arg(pki.join("root-ca.pem"))
+        .args(["--trust-replace", "--other-certs"])
+        .arg(pki.join("issuing-ca.pem"))
+        .arg("--no-revocation-check")
+        .arg(file)
+        .output()
+        .expect("pyhanko");
+    if !o.status.success() {
+        eprintln!(
+            "pyhanko: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    o.status.success()
+}
