@@ -151,6 +151,22 @@ fn token_keys_sign_pdfs_that_pyhanko_accepts_and_never_leave_the_token() {
 #[test]
 fn registration_refuses_a_foreign_or_untrusted_certificate() {
     let Some(env) = Env::new() else { return };
+    let o = env.kyso_output(
+        &[
+            "keys",
+            "generate",
+            "--signer",
+            "UBND tỉnh",
+            "--passphrase-env",
+            PASS_ENV,
+        ],
+        &[],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a signer name scopes cannot carry"
+    );
     let id = env.generate_file_key("ubnd");
     let refused = |cert: &Path, trust: &Path, what: &str| {
         let o = env.kyso_output(

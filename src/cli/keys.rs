@@ -228,6 +228,14 @@ fn text(e: KeysError) -> String {
 }
 
 fn generate(dir: &Path, args: &GenerateArgs) -> Result<(), String> {
+    if !crate::http::config::valid_signer_name(&args.signer) {
+        return Err(format!(
+            "--signer {:?}: a signer name is 1 to {} of a-z, 0-9 and - (it appears in \
+             token scopes sign:<signer>)",
+            args.signer,
+            crate::http::config::MAX_SIGNER_NAME
+        ));
+    }
     let kind = match args.algorithm {
         Algorithm::Rsa2048 => KeyKind::Rsa2048,
         Algorithm::EcP256 => KeyKind::EcP256,
