@@ -11,6 +11,7 @@ pub mod cli;
 pub mod cms;
 pub mod fetch;
 pub mod http;
+pub mod keys;
 pub mod ledger;
 pub mod pades;
 pub mod pdf;

@@ -127,10 +127,11 @@ fn verify_blocking(
     policy: RevocationPolicy,
 ) -> Result<serde_json::Value, ApiError> {
     let doc = Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
+    let trust = state.trust.get();
     let options = VerifyOptions {
         now: OffsetDateTime::now_utc(),
-        trust: &state.trust,
-        revocation: &state.revocation,
+        trust: &trust.anchors,
+        revocation: &trust.revocation,
         revocation_policy: policy,
     };
     let report = pades::verify(&doc, &options).map_err(|e| match e {

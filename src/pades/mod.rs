@@ -5,6 +5,7 @@
 pub mod appearance;
 mod changes;
 mod error;
+mod external;
 mod fields;
 pub mod fonts;
 mod ltv;
@@ -18,6 +19,7 @@ pub use ltv::{
     add_dss, certificates_in, dss_material, path_of, revocation_pairs, Level, Timestamper,
     ValidationMaterial, MAX_DSS_STREAMS, MAX_GATHERED_CERTIFICATES,
 };
+pub use external::{prepare_external, PreparedDocument, MAX_STATE_SIZE};
 pub use report::{Coverage, DocumentReport, SignatureReport, SignerSummary};
 pub use sign::{
     add_document_timestamp, extend, pdf_date, sign, sign_timestamped, Certification, SignOptions,

@@ -116,7 +116,7 @@ pub fn pdf_date(t: OffsetDateTime) -> String {
 
 /// Hashes `doc`'s bytes followed by the two signed parts of `update`, reading the document in
 /// [`HASH_CHUNK`] pieces.
-fn hash_signed_bytes<S: ByteSource>(
+pub(super) fn hash_signed_bytes<S: ByteSource>(
     doc: &Document<S>,
     update: &IncrementalUpdate,
 ) -> Result<[u8; 32], PadesError> {
@@ -169,6 +169,38 @@ pub fn sign_timestamped<S: ByteSource>(
     options: &SignOptions,
     timestamper: Option<&dyn Timestamper>,
 ) -> Result<SignedUpdate, PadesError> {
+    let certs_len: usize = certificate.len() + chain.iter().map(Vec::len).sum::<usize>();
+    let (mut update, field_name) = signature_update(doc, certs_len, options)?;
+    let digest = hash_signed_bytes(doc, &update)?;
+    let prepared = prepare(&SignRequest {
+        content_digest: digest,
+        signer_certificate: certificate,
+        chain,
+        algorithm: signer.algorithm(),
+    })?;
+    let signature = signer.sign(prepared.signed_attributes_der())?;
+    let token = match timestamper {
+        Some(t) => Some(t.timestamp(&Sha256::digest(&signature).into())?),
+        None => None,
+    };
+    let cms = prepared.assemble(&signature, token.as_deref())?;
+    update.embed_signature(&cms)?;
+    Ok(SignedUpdate {
+        update,
+        field_name,
+        digest,
+    })
+}
+
+/// The incremental update that adds a signature field, its widget and a signature dictionary
+/// whose `/Contents` placeholder holds `certs_len` bytes of certificates plus
+/// [`CONTENTS_MARGIN`]; returns it with the field's name. Refuses what the document's DocMDP
+/// permission or existing fields forbid.
+pub(super) fn signature_update<S: ByteSource>(
+    doc: &Document<S>,
+    certs_len: usize,
+    options: &SignOptions,
+) -> Result<(IncrementalUpdate, String), PadesError> {
     if let Some((_, 1)) = super::changes::docmdp_permission(doc)? {
         return Err(PadesError::Refused(
             "tài liệu đã chứng nhận không cho phép thay đổi / the document is certified with \
@@ -226,8 +258,7 @@ pub fn sign_timestamped<S: ByteSource>(
         sigref.set("TransformParams", params);
         sig.set("Reference", vec![Object::Dict(sigref)]);
     }
-    let certs_len: usize = certificate.len() + chain.iter().map(Vec::len).sum::<usize>();
-    let value = w.add_signature_dictionary(sig, certs_len + CONTENTS_MARGIN)?;
+    let value = w.add_signature_dictionary(sig, certs_len.saturating_add(CONTENTS_MARGIN))?;
 
     let placed = match &options.appearance {
         Some(a) => a.add_to(doc, &mut w)?,
@@ -249,26 +280,7 @@ pub fn sign_timestamped<S: ByteSource>(
         perms.set("DocMDP", value);
         set_catalog_entry(&mut w, "Perms", perms)?;
     }
-    let mut update = w.finish()?;
-    let digest = hash_signed_bytes(doc, &update)?;
-    let prepared = prepare(&SignRequest {
-        content_digest: digest,
-        signer_certificate: certificate,
-        chain,
-        algorithm: signer.algorithm(),
-    })?;
-    let signature = signer.sign(prepared.signed_attributes_der())?;
-    let token = match timestamper {
-        Some(t) => Some(t.timestamp(&Sha256::digest(&signature).into())?),
-        None => None,
-    };
-    let cms = prepared.assemble(&signature, token.as_deref())?;
-    update.embed_signature(&cms)?;
-    Ok(SignedUpdate {
-        update,
-        field_name,
-        digest,
-    })
+    Ok((w.finish()?, field_name))
 }
 
 /// Gives the catalog `key` = `value` in the update `w` (`/Perms` of a certification, `/DSS`).

@@ -164,6 +164,7 @@ pub enum Attr {
     St,
     L,
     O,
+    Ou,
     Cn,
     Uid,
 }
@@ -187,7 +188,9 @@ pub mod names {
     pub const OCSP_CN: &str = "DEMO Dịch vụ OCSP";
 }
 
-fn name(attrs: &[(Attr, &str)]) -> Result<X509Name, DemoError> {
+/// A distinguished name with the attributes in the order given (`C` as PrintableString, the
+/// others as UTF8String, RFC 5280 §4.1.2.4), for certificates and certificate requests.
+pub fn name(attrs: &[(Attr, &str)]) -> Result<X509Name, DemoError> {
     let mut b = X509NameBuilder::new()?;
     for (attr, value) in attrs {
         let (nid, ty) = match attr {
@@ -195,6 +198,7 @@ fn name(attrs: &[(Attr, &str)]) -> Result<X509Name, DemoError> {
             Attr::St => (Nid::STATEORPROVINCENAME, Asn1Type::UTF8STRING),
             Attr::L => (Nid::LOCALITYNAME, Asn1Type::UTF8STRING),
             Attr::O => (Nid::ORGANIZATIONNAME, Asn1Type::UTF8STRING),
+            Attr::Ou => (Nid::ORGANIZATIONALUNITNAME, Asn1Type::UTF8STRING),
             Attr::Cn => (Nid::COMMONNAME, Asn1Type::UTF8STRING),
             Attr::Uid => (Nid::USERID, Asn1Type::UTF8STRING),
         };

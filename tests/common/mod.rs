@@ -4,8 +4,9 @@
 
 use std::path::PathBuf;
 
-pub mod net;
 pub mod edit;
+pub mod keys;
+pub mod net;
 pub mod pdf;
 pub mod qr;
 pub mod server;
@@ -124,4 +125,27 @@ pub fn kyso_ledger<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// pyHanko's verdict (its exit code) on `file` with the demo PKI in `pki` (its root the only
+/// trust anchor, its issuing CA as intermediate), revocation not checked; prints its output
+/// when it rejects.
+pub fn pyhanko_valid(pki: &std::path::Path, file: &std::path::Path) -> bool {
+    let o = std::process::Command::new("pyhanko")
+        .args(["sign", "validate", "--trust"])
+        .arg(pki.join("root-ca.pem"))
+        .args(["--trust-replace", "--other-certs"])
+        .arg(pki.join("issuing-ca.pem"))
+        .arg("--no-revocation-check")
+        .arg(file)
+        .output()
+        .expect("pyhanko");
+    if !o.status.success() {
+        eprintln!(
+            "pyhanko: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    o.status.success()
 }
