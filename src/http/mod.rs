@@ -23,8 +23,8 @@ pub mod service_store;
 pub mod sign;
 pub mod state;
 pub mod tlog;
-pub mod tsa;
 pub mod trust;
+pub mod tsa;
 pub mod verify;
 
 use axum::extract::DefaultBodyLimit;
