@@ -1187,10 +1187,10 @@ fn the_library_signs_at_each_level() {
         )
     };
     for level in [Level::BB, Level::BT, Level::BLt, Level::BLta] {
-        let (tail, notes) =
-            sign(level, Some(authority.as_ref() as &dyn Timestamper)).expect("sign");
-        assert!(notes.is_empty(), "{notes:?}");
-        let signed = [&input[..], &tail].concat();
+        let out = sign(level, Some(authority.as_ref() as &dyn Timestamper)).expect("sign");
+        assert!(out.notes.is_empty(), "{:?}", out.notes);
+        assert_eq!(out.ltv.is_empty(), level < Level::BLt);
+        let signed = [&input[..], &out.tail()].concat();
         // B-B and B-T need the CRLs supplied; from B-LT they are in the file.
         let given = if level >= Level::BLt {
             RevocationData::default()

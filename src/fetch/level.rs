@@ -55,7 +55,26 @@ pub fn ltv_updates(
     Ok((tail, found.notes))
 }
 
-/// Signs the PDF `input` at `sources.level`; returns the bytes to append to it and the notes.
+/// A PDF signed at a level: what to append to the input, in two parts.
+#[derive(Debug, Clone, Default)]
+pub struct LevelSigned {
+    /// The signature's incremental update: `input` followed by it is the signed revision (what
+    /// a ledger records the hash of).
+    pub signature: Vec<u8>,
+    /// The later updates: `/DSS` (B-LT) and the document timestamp (B-LTA); empty below B-LT.
+    pub ltv: Vec<u8>,
+    /// What could not be fetched.
+    pub notes: Vec<String>,
+}
+
+impl LevelSigned {
+    /// Everything to append to the input.
+    pub fn tail(&self) -> Vec<u8> {
+        [&self.signature[..], &self.ltv].concat()
+    }
+}
+
+/// Signs the PDF `input` at `sources.level`.
 pub fn sign_at_level(
     input: &[u8],
     signer: &dyn RawSigner,
@@ -63,7 +82,7 @@ pub fn sign_at_level(
     chain: &[Vec<u8>],
     options: &SignOptions,
     sources: &LevelSources<'_>,
-) -> Result<(Vec<u8>, Vec<String>), PadesError> {
+) -> Result<LevelSigned, PadesError> {
     let timestamper = if sources.level >= Level::BT {
         Some(sources.timestamper.ok_or_else(|| {
             PadesError::Refused(format!(
@@ -76,8 +95,11 @@ pub fn sign_at_level(
     };
     let doc = Document::open(input)?;
     let signed = pades::sign_timestamped(&doc, signer, certificate, chain, options, timestamper)?;
-    let mut tail = signed.update.bytes;
-    let (more, notes) = ltv_updates(&[input, &tail].concat(), sources)?;
-    tail.extend_from_slice(&more);
-    Ok((tail, notes))
+    let signature = signed.update.bytes;
+    let (ltv, notes) = ltv_updates(&[input, &signature].concat(), sources)?;
+    Ok(LevelSigned {
+        signature,
+        ltv,
+        notes,
+    })
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::pades::Level;
 use crate::pki::RevocationPolicy;
 
 /// Default listen address: loopback, so that nothing is exposed by accident.
@@ -125,6 +126,19 @@ struct TrustFile {
     #[serde(default)]
     ocsp: Vec<PathBuf>,
     revocation: Option<RevocationPolicy>,
+    offline: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimestampingFile {
+    certificate: Option<PathBuf>,
+    #[serde(default)]
+    chain: Vec<PathBuf>,
+    key: Option<PathBuf>,
+    policy: Option<String>,
+    tsa_url: Option<String>,
+    default_level: Option<Level>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -154,6 +168,8 @@ struct ConfigFile {
     trust: TrustFile,
     #[serde(default)]
     limits: LimitsFile,
+    #[serde(default)]
+    timestamping: TimestampingFile,
 }
 
 /// Work limits.
@@ -185,6 +201,35 @@ pub struct TrustConfig {
     pub crls: Vec<PathBuf>,
     pub ocsp: Vec<PathBuf>,
     pub revocation: RevocationPolicy,
+    /// Use only configured and embedded revocation data; fetch nothing when signing at B-LT.
+    pub offline: bool,
+}
+
+/// Where signature and document timestamps come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimestampSource {
+    /// None: signing above B-B is refused, `/tsa` answers 404.
+    None,
+    /// The built-in authority (also served at `POST /tsa`).
+    BuiltIn {
+        /// PEM: the TSA certificate (critical timeStamping EKU), optionally followed by its CAs.
+        certificate: PathBuf,
+        chain: Vec<PathBuf>,
+        /// Unencrypted PEM private key of the TSA certificate.
+        key: PathBuf,
+        /// TSA policy OID written in the tokens.
+        policy: String,
+    },
+    /// An outside RFC 3161 authority over HTTP.
+    External { url: String },
+}
+
+/// Time-stamping and the signing level of `POST /v1/sign`.
+#[derive(Debug, Clone)]
+pub struct TimestampingConfig {
+    pub source: TimestampSource,
+    /// The level of a request that names none.
+    pub default_level: Level,
 }
 
 /// The ledger's identity and key.
@@ -212,6 +257,8 @@ pub struct Config {
     pub signers: Vec<SignerConfig>,
     pub trust: TrustConfig,
     pub limits: Limits,
+    /// In development mode the built-in authority is set from the demo PKI at start.
+    pub timestamping: TimestampingConfig,
 }
 
 /// The ledger origin of a development log.
@@ -259,7 +306,7 @@ fn positive<T: PartialOrd + Default + Copy>(
 impl Config {
     /// Reads the configuration: the file when given (else development mode), then the
     /// environment overrides `KYSO_LISTEN`, `KYSO_PUBLIC_BASE_URL`, `KYSO_DATA`,
-    /// `KYSO_DATABASE_URL` and `KYSO_LOG_FORMAT`.
+    /// `KYSO_DATABASE_URL`, `KYSO_LOG_FORMAT`, `KYSO_TSA_URL` and `KYSO_DEFAULT_LEVEL`.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let parsed = match file {
             Some(path) => Some(read_file(path)?),
@@ -377,6 +424,7 @@ impl Config {
                 "request_timeout_seconds",
             )?),
         };
+        let timestamping = timestamping(&f.timestamping, development)?;
         Ok(Config {
             development,
             listen,
@@ -391,8 +439,10 @@ impl Config {
                 crls: f.trust.crls,
                 ocsp: f.trust.ocsp,
                 revocation: f.trust.revocation.unwrap_or_default(),
+                offline: f.trust.offline.unwrap_or(false),
             },
             limits,
+            timestamping,
         })
     }
 
@@ -427,6 +477,65 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The `[timestamping]` section with its overrides. Development mode defaults to B-T with the
+/// demo authority (filled in at start, when the demo PKI exists).
+fn timestamping(t: &TimestampingFile, development: bool) -> Result<TimestampingConfig, ConfigError> {
+    let default_level = match env("KYSO_DEFAULT_LEVEL") {
+        Some(v) => <Level as clap::ValueEnum>::from_str(&v, false).map_err(|_| {
+            ConfigError::Invalid(format!(
+                "KYSO_DEFAULT_LEVEL={v:?}: use B-B, B-T, B-LT or B-LTA"
+            ))
+        })?,
+        None => t
+            .default_level
+            .unwrap_or(if development { Level::BT } else { Level::BB }),
+    };
+    let url = env("KYSO_TSA_URL").or(t.tsa_url.clone());
+    let source = match (url, &t.certificate, &t.key) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(ConfigError::Invalid(
+                "timestamping: give either tsa_url or the built-in authority's certificate and \
+                 key, not both"
+                    .into(),
+            ))
+        }
+        (Some(url), None, None) => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "timestamping.tsa_url {url:?} must be an http:// or https:// URL"
+                )));
+            }
+            TimestampSource::External { url }
+        }
+        (None, Some(certificate), Some(key)) => TimestampSource::BuiltIn {
+            certificate: certificate.clone(),
+            chain: t.chain.clone(),
+            key: key.clone(),
+            policy: t
+                .policy
+                .clone()
+                .unwrap_or_else(|| crate::timestamping::DEFAULT_POLICY.to_owned()),
+        },
+        (None, None, None) => TimestampSource::None,
+        (None, _, _) => {
+            return Err(ConfigError::Invalid(
+                "timestamping: the built-in authority needs both certificate and key".into(),
+            ))
+        }
+    };
+    if source == TimestampSource::None && default_level >= Level::BT && !development {
+        return Err(ConfigError::Invalid(format!(
+            "timestamping.default_level = {:?} needs a time-stamp authority: configure \
+             timestamping.tsa_url or timestamping.certificate and key",
+            default_level.name()
+        )));
+    }
+    Ok(TimestampingConfig {
+        source,
+        default_level,
+    })
 }
 
 fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
@@ -464,6 +573,16 @@ fn read_file(path: &Path) -> Result<ConfigFile, ConfigError> {
     {
         fix(p);
     }
+    for p in [
+        &mut parsed.timestamping.certificate,
+        &mut parsed.timestamping.key,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        fix(p);
+    }
+    parsed.timestamping.chain.iter_mut().for_each(fix);
     for s in &mut parsed.signers {
         fix(&mut s.certificate);
         fix(&mut s.key);

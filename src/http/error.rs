@@ -71,6 +71,10 @@ pub enum ApiError {
     /// RFC 9110 §15.5.6.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// RFC 6585 §4: past a route's rate limit (the time-stamp authority); retry after
+    /// `Retry-After`.
+    #[error("{0}")]
+    RateLimited(String),
     /// Past the in-flight limit and its queue.
     #[error("the service is busy; retry after {RETRY_AFTER_SECONDS} s")]
     Overloaded,
@@ -110,6 +114,7 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
             }
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             ApiError::Timeout { .. } => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -160,6 +165,12 @@ impl From<crate::pades::PadesError> for ApiError {
             e @ (P::DocumentChanged | P::SignatureRejected | P::PreparedState(_)) => {
                 ApiError::SigningRefused(e.to_string())
             }
+            P::Timestamp(m) => {
+                tracing::warn!(error = %m, "time-stamp authority");
+                ApiError::Unavailable(
+                    "the time-stamp authority did not answer; retry later".into(),
+                )
+            }
             other => ApiError::internal(format!("signing: {other}")),
         }
     }
@@ -204,7 +215,7 @@ impl IntoResponse for ApiError {
             ApiError::Overloaded | ApiError::Timeout { .. } | ApiError::Unavailable(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
             }
-            ApiError::IdempotencyConflict(_) => {
+            ApiError::IdempotencyConflict(_) | ApiError::RateLimited(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
             }
             ApiError::Unauthenticated(_) => {

@@ -8,7 +8,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::OpenApi;
 
 use super::state::AppState;
-use super::{admin, certificates, citizen, documents, external, ops, sign, tlog, trust, verify};
+use super::{admin, certificates, citizen, documents, external, ops, sign, tlog, trust, tsa, verify};
 
 /// The OpenAPI description of one route: path, methods and operation from its handler.
 pub type RouteDoc = fn() -> (String, Vec<HttpMethod>, Operation);
@@ -206,6 +206,13 @@ pub const ROUTES: &[RouteSpec] = &[
         handler: || post(trust::add_crl),
         heavy: false,
         doc: doc::<trust::__path_add_crl>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/tsa",
+        handler: || post(tsa::timestamp),
+        heavy: false,
+        doc: doc::<tsa::__path_timestamp>,
     },
     RouteSpec {
         method: Method::GET,

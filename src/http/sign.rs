@@ -18,7 +18,8 @@ use super::service_store::{Claim, IdempotencyRecord, Scope};
 use super::state::{AppState, Signer};
 use crate::ledger::{Entry, EntryKind};
 use crate::pades::appearance::{Placement, SignatureAppearance};
-use crate::pades::{self, PadesError, SignOptions};
+use crate::fetch::{sign_at_level, LevelSources};
+use crate::pades::{Level, PadesError, SignOptions, Timestamper};
 use crate::pdf::Document;
 
 /// Response header: the new document's id.
@@ -59,6 +60,11 @@ pub struct SignParams {
     pub location: Option<String>,
     /// Visible block: `auto` (bottom right of the last page) or `PAGE,X,Y,W,H` (points).
     pub visible: Option<String>,
+    /// PAdES level: `B-B`, `B-T` (signature timestamp), `B-LT` (plus `/DSS` validation data)
+    /// or `B-LTA` (plus a document timestamp); default the service's `default_level`.
+    #[schema(value_type = Option<String>)]
+    #[param(value_type = Option<String>)]
+    pub level: Option<Level>,
 }
 
 /// What a completed signing returns.
@@ -109,7 +115,8 @@ fn sign_and_record(
     entry
         .validate()
         .map_err(|e| ApiError::BadRequest(format!("metadata: {e}")))?;
-    let doc = Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
+    // Read once here so that an unreadable body is a 422 before a document id is drawn.
+    Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
     let id = DocumentId::random()?;
     let mut appearance = SignatureAppearance::for_certificate(&key.parsed, now);
     appearance.agency = Some(signer.agency.clone());
@@ -125,17 +132,35 @@ fn sign_and_record(
         field_name: None,
         appearance: Some(appearance),
     };
-    let signed = pades::sign(
-        &doc,
+    let trust = state.trust.get();
+    let sources = LevelSources {
+        level: params.level.unwrap_or(state.default_level),
+        timestamper: state
+            .timestamper
+            .as_deref()
+            .map(|t| t as &dyn Timestamper),
+        trust: &trust.anchors,
+        supplied: &trust.revocation,
+        fetcher: state.fetcher.as_ref(),
+        now,
+    };
+    let signed = sign_at_level(
+        pdf,
         key.key.as_ref(),
         &key.certificate,
         &key.chain,
         &options,
+        &sources,
     )
     .map_err(pades_error)?;
+    for note in &signed.notes {
+        tracing::warn!(note = %note, "validation data not archived");
+    }
+    // The ledger records the revision the signature covers, not the /DSS and document
+    // timestamp revisions after it: a citizen's file extended later still matches it.
     let mut h = Sha256::new();
     h.update(pdf);
-    h.update(&signed.update.bytes);
+    h.update(&signed.signature);
     entry.revision_hash = h.finalize().into();
     entry.document_id_hash = id.ledger_hash();
     let appended = state.ledger.append(&entry)?;
@@ -143,7 +168,7 @@ fn sign_and_record(
     Ok(Signed {
         id: id.to_string(),
         index: appended.index,
-        update: signed.update.bytes,
+        update: signed.tail(),
     })
 }
 

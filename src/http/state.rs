@@ -11,7 +11,9 @@ use std::sync::{Arc, RwLock};
 use openssl::pkey::PKey;
 use sha2::{Digest, Sha256};
 
-use super::config::{Config, ConfigError, Limits, SignerConfig, Storage, TrustConfig};
+use super::config::{
+    Config, ConfigError, Limits, SignerConfig, Storage, TimestampSource, TrustConfig,
+};
 use super::limits::Gate;
 use super::metrics::Metrics;
 use super::service_store::{Scope, ServiceStore};
@@ -26,7 +28,10 @@ use crate::ledger::postgres::PostgresConnect;
 use crate::ledger::sqlite::{SqliteConnect, SqlitePublished};
 use crate::ledger::store::Connect;
 use crate::ledger::{Hash, LedgerError};
+use crate::fetch::{FetchConfig, HttpTimestamper, RevocationFetcher, DEFAULT_TIMEOUT};
+use crate::pades::{Level, Timestamper};
 use crate::pki::{Certificate, RevocationData, RevocationPolicy, TrustStore};
+use crate::timestamping::{LocalAuthority, DEFAULT_POLICY};
 
 /// Name of the development signer (the demo agency certificate).
 pub const DEVELOPMENT_SIGNER: &str = "demo-agency";
@@ -135,6 +140,15 @@ pub struct Inner {
     pub sessions: super::external::Sessions,
     pub metrics: Metrics,
     pub gate: Gate,
+    /// The built-in time-stamp authority served at `POST /tsa`, when configured.
+    pub tsa: Option<super::tsa::TsaEndpoint>,
+    /// What signature and document timestamps come from: the built-in authority in process,
+    /// or an outside one over HTTP; `None` limits signing to B-B.
+    pub timestamper: Option<Arc<dyn Timestamper + Send + Sync>>,
+    /// The level of a signing request that names none.
+    pub default_level: Level,
+    /// Fetches revocation data for B-LT and B-LTA; `None` in offline mode.
+    pub fetcher: Option<RevocationFetcher>,
 }
 
 /// A started state and, in development mode, the token printed once.
@@ -289,8 +303,66 @@ fn development_material(config: &mut Config) -> Result<(), ConfigError> {
         crls: vec![dir.join("root-ca.crl.pem"), dir.join("issuing-ca.crl.pem")],
         ocsp: Vec::new(),
         revocation: config.trust.revocation,
+        // The demo certificates name no reachable CRL or OCSP server; the demo CRLs are given.
+        offline: true,
     };
+    if config.timestamping.source == TimestampSource::None {
+        config.timestamping.source = TimestampSource::BuiltIn {
+            certificate: dir.join("tsa.pem"),
+            chain: vec![dir.join("issuing-ca.pem")],
+            key: dir.join("tsa.key.pem"),
+            policy: DEFAULT_POLICY.to_owned(),
+        };
+    }
     Ok(())
+}
+
+/// The built-in authority (when configured) and the timestamper signing uses.
+#[allow(clippy::type_complexity)]
+fn timestamping(
+    source: &TimestampSource,
+) -> Result<
+    (
+        Option<Arc<LocalAuthority>>,
+        Option<Arc<dyn Timestamper + Send + Sync>>,
+    ),
+    ConfigError,
+> {
+    match source {
+        TimestampSource::None => Ok((None, None)),
+        TimestampSource::External { url } => Ok((
+            None,
+            Some(Arc::new(HttpTimestamper::new(url, DEFAULT_TIMEOUT))),
+        )),
+        TimestampSource::BuiltIn {
+            certificate,
+            chain,
+            key,
+            policy,
+        } => {
+            let mut chain_pem = Vec::new();
+            for p in chain {
+                chain_pem.extend(read_small(p).map_err(cfg)?);
+                chain_pem.push(b'\n');
+            }
+            let authority = LocalAuthority::from_pem(
+                &read_small(certificate).map_err(cfg)?,
+                &chain_pem,
+                &read_small(key).map_err(cfg)?,
+                policy,
+            )
+            .map_err(|e| {
+                cfg(format!(
+                    "timestamping: the authority {} / {}: {e}",
+                    certificate.display(),
+                    key.display()
+                ))
+            })?;
+            let authority = Arc::new(authority);
+            let timestamper: Arc<dyn Timestamper + Send + Sync> = authority.clone();
+            Ok((Some(authority), Some(timestamper)))
+        }
+    }
 }
 
 fn open_ledger(config: &Config) -> Result<(Ledger, Vec<LogReader>), ConfigError> {
@@ -420,6 +492,8 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
     } else {
         None
     };
+    let (authority, timestamper) = timestamping(&config.timestamping.source)?;
+    let fetcher = (!config.trust.offline).then(|| RevocationFetcher::new(FetchConfig::default()));
     let limits = config.limits;
     let inner = Inner {
         public_base_url: config.public_base_url.clone(),
@@ -439,6 +513,10 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
         sessions: super::external::Sessions::default(),
         metrics: Metrics::default(),
         gate: Gate::new(limits.max_in_flight, limits.queue, limits.queue_wait),
+        tsa: authority.map(super::tsa::TsaEndpoint::new),
+        timestamper,
+        default_level: config.timestamping.default_level,
+        fetcher,
     };
     Ok(Bootstrapped {
         state: AppState(Arc::new(inner)),

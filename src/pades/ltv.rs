@@ -26,7 +26,18 @@ pub const MAX_GATHERED_CERTIFICATES: usize = 200;
 
 /// The PAdES baseline levels (ETSI EN 319 142-1 §6): each includes the ones before it.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
 )]
 pub enum Level {
     /// A CAdES signature with the signing certificate bound (B-B).
