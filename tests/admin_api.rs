@@ -249,6 +249,36 @@ fn a_revoked_document_shows_revoked_with_reason_and_time() {
     assert_eq!(event["reason"], reason);
     assert_eq!(event["time"], revoked["time"]);
 
+    // The citizen page: revoked, with the reason and the revocation time (Vietnam time).
+    let page = server.get(&format!("/v/{id}"));
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("data-status=\"revoked\""), "{html}");
+    assert_eq!(dd_field(&html, "reason").as_deref(), Some(reason), "{html}");
+    let at = time::OffsetDateTime::parse(
+        revoked["time"].as_str().expect("time"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("RFC 3339 time")
+    .to_offset(time::UtcOffset::from_hms(7, 0, 0).expect("UTC+7"));
+    let expected = format!(
+        "{:02}/{:02}/{} {:02}:{:02}:{:02} +07:00",
+        at.day(),
+        u8::from(at.month()),
+        at.year(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    );
+    assert_eq!(
+        dd_field(&html, "withdrawn").as_deref(),
+        Some(expected.as_str()),
+        "{html}"
+    );
+    assert!(html.contains("Bị thu hồi lúc"), "{html}");
+    let english = server.get(&format!("/v/{id}?lang=en")).text();
+    assert!(english.contains("Revoked at"), "{english}");
+
     let unknown = request(
         &server,
         "POST",
@@ -265,6 +295,14 @@ fn a_revoked_document_shows_revoked_with_reason_and_time() {
         body.as_bytes(),
     );
     assert_eq!(malformed.status, 400);
+}
+
+/// The text of the page's `<dd data-field="FIELD">`.
+fn dd_field(html: &str, field: &str) -> Option<String> {
+    let open = format!("<dd data-field=\"{field}\">");
+    let start = html.find(&open)? + open.len();
+    let rest = html.get(start..)?;
+    rest.find("</dd>").and_then(|end| rest.get(..end)).map(str::to_owned)
 }
 
 /// `kyso ledger audit --admin-trail` on the data directory: exit code and report.

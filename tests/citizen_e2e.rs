@@ -1,7 +1,9 @@
 //! The citizen's path end to end against a real `kyso serve`: sign the sample decision over
 //! HTTP, read the QR code off the rendered page (pdftoppm + zbarimg), open that URL (valid),
 //! check the proof in headless Chromium, choose the signed file (match), an altered copy
-//! (mismatch) and a copy extended with validation data (still a match), then revoke the
+//! (mismatch), a copy extended with a hand-written `/DSS` update and one extended with
+//! `kyso ltv extend` (time-stamped by the server's own `POST /tsa`): both still a match; then
+//! revoke the
 //! document through the ledger CLI while the server runs: the page and `/v1/verify` say revoked.
 
 mod common;
@@ -92,6 +94,41 @@ fn qr_link_page_browser_checks_and_revocation() {
     let extended_path = dir.path().join("extended.pdf");
     std::fs::write(&extended_path, &extended).expect("write");
 
+    // `kyso ltv extend`: validation data and a document timestamp from the service's /tsa.
+    let ltv_path = dir.path().join("ltv-extended.pdf");
+    std::fs::write(&ltv_path, &signed.body).expect("write");
+    let pki = server.demo_pki();
+    let tsa_url = server.url("/tsa");
+    let arg = |p: std::path::PathBuf| p.to_str().expect("UTF-8 path").to_owned();
+    let out = common::server::kyso(
+        &[
+            "ltv",
+            "extend",
+            &arg(ltv_path.clone()),
+            "--tsa",
+            &tsa_url,
+            "--trust",
+            &arg(pki.join("root-ca.pem")),
+            "--offline",
+            "--crl",
+            &arg(pki.join("issuing-ca.crl.pem")),
+            "--crl",
+            &arg(pki.join("root-ca.crl.pem")),
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "kyso ltv extend: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ltv_extended = std::fs::read(&ltv_path).expect("read");
+    assert!(ltv_extended.len() > signed.body.len() && ltv_extended.starts_with(&signed.body));
+    let tail = ltv_extended.get(signed.body.len()..).expect("tail");
+    let added_revisions = tail.windows(5).filter(|w| w == b"%%EOF").count();
+    assert!(added_revisions >= 2, "a /DSS and a document timestamp revision");
+
     let Some(browser) = Browser::start() else {
         return;
     };
@@ -102,6 +139,12 @@ fn qr_link_page_browser_checks_and_revocation() {
     let (result, text) = choose(&browser, &url, &extended_path);
     assert_eq!(result, "match", "{text}");
     assert!(text.contains("1 phần bổ sung"), "{text}");
+    let (result, text) = choose(&browser, &url, &ltv_path);
+    assert_eq!(result, "match", "{text}");
+    assert!(
+        text.contains(&format!("{added_revisions} phần bổ sung")),
+        "{text}"
+    );
 
     // Revoke through the CLI while the server runs.
     let record = server.get(&format!("/v1/documents/{id}")).json();
