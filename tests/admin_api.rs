@@ -302,7 +302,9 @@ fn dd_field(html: &str, field: &str) -> Option<String> {
     let open = format!("<dd data-field=\"{field}\">");
     let start = html.find(&open)? + open.len();
     let rest = html.get(start..)?;
-    rest.find("</dd>").and_then(|end| rest.get(..end)).map(str::to_owned)
+    rest.find("</dd>")
+        .and_then(|end| rest.get(..end))
+        .map(str::to_owned)
 }
 
 /// `kyso ledger audit --admin-trail` on the data directory: exit code and report.

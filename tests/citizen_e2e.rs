@@ -127,7 +127,10 @@ fn qr_link_page_browser_checks_and_revocation() {
     assert!(ltv_extended.len() > signed.body.len() && ltv_extended.starts_with(&signed.body));
     let tail = ltv_extended.get(signed.body.len()..).expect("tail");
     let added_revisions = tail.windows(5).filter(|w| w == b"%%EOF").count();
-    assert!(added_revisions >= 2, "a /DSS and a document timestamp revision");
+    assert!(
+        added_revisions >= 2,
+        "a /DSS and a document timestamp revision"
+    );
 
     let Some(browser) = Browser::start() else {
         return;

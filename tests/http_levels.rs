@@ -8,10 +8,9 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::server::{Server, Reply};
+use common::server::{Reply, Server};
 use kyso::cms::{
-    timestamp_request, token_from_response, verify_timestamp_digest, ContentDigest,
-    DigestAlgorithm,
+    timestamp_request, token_from_response, verify_timestamp_digest, ContentDigest, DigestAlgorithm,
 };
 use sha2::{Digest, Sha256};
 
@@ -25,11 +24,14 @@ fn sample_pdf() -> Vec<u8> {
 #[test]
 fn the_service_serves_the_demo_time_stamp_authority() {
     let server = Server::start_dev();
-    let req = timestamp_request(DigestAlgorithm::Sha256, &[7; 32], Some(&[9, 9]), true)
-        .expect("request");
+    let req =
+        timestamp_request(DigestAlgorithm::Sha256, &[7; 32], Some(&[9, 9]), true).expect("request");
     let r = server.post("/tsa", "application/timestamp-query", &[], &req);
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.header("content-type"), Some("application/timestamp-reply"));
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/timestamp-reply")
+    );
     let token = token_from_response(&r.body).expect("granted");
     let report = verify_timestamp_digest(
         &token,
@@ -47,7 +49,9 @@ fn the_service_serves_the_demo_time_stamp_authority() {
         .and_then(|c| c.to_der())
         .expect("tsa cert");
     assert!(
-        token.windows(tsa_der.len()).any(|w| w == tsa_der.as_slice()),
+        token
+            .windows(tsa_der.len())
+            .any(|w| w == tsa_der.as_slice()),
         "the token does not carry the demo TSA certificate"
     );
 
@@ -133,7 +137,11 @@ fn pyhanko_validate(pki: &Path, file: &Path) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(o.status.success(), "pyhanko rejects {}: {said}", file.display());
+    assert!(
+        o.status.success(),
+        "pyhanko rejects {}: {said}",
+        file.display()
+    );
     said
 }
 
@@ -202,7 +210,10 @@ fn sign_at_b_t_and_b_lta_through_the_api() {
         if level == "B-T" {
             assert_eq!(signed_len, r.body.len(), "B-T adds no revision");
         } else {
-            assert!(signed_len < r.body.len(), "{level} adds /DSS after the signature");
+            assert!(
+                signed_len < r.body.len(),
+                "{level} adds /DSS after the signature"
+            );
             let whole = hex::encode(Sha256::digest(&r.body));
             assert_eq!(
                 server.get(&format!("/v1/documents/by-hash/{whole}")).status,

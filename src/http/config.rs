@@ -481,7 +481,10 @@ impl Config {
 
 /// The `[timestamping]` section with its overrides. Development mode defaults to B-T with the
 /// demo authority (filled in at start, when the demo PKI exists).
-fn timestamping(t: &TimestampingFile, development: bool) -> Result<TimestampingConfig, ConfigError> {
+fn timestamping(
+    t: &TimestampingFile,
+    development: bool,
+) -> Result<TimestampingConfig, ConfigError> {
     let default_level = match env("KYSO_DEFAULT_LEVEL") {
         Some(v) => <Level as clap::ValueEnum>::from_str(&v, false).map_err(|_| {
             ConfigError::Invalid(format!(
@@ -493,38 +496,37 @@ fn timestamping(t: &TimestampingFile, development: bool) -> Result<TimestampingC
             .unwrap_or(if development { Level::BT } else { Level::BB }),
     };
     let url = env("KYSO_TSA_URL").or(t.tsa_url.clone());
-    let source = match (url, &t.certificate, &t.key) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            return Err(ConfigError::Invalid(
+    let source =
+        match (url, &t.certificate, &t.key) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => return Err(ConfigError::Invalid(
                 "timestamping: give either tsa_url or the built-in authority's certificate and \
                  key, not both"
                     .into(),
-            ))
-        }
-        (Some(url), None, None) => {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(ConfigError::Invalid(format!(
-                    "timestamping.tsa_url {url:?} must be an http:// or https:// URL"
-                )));
+            )),
+            (Some(url), None, None) => {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(ConfigError::Invalid(format!(
+                        "timestamping.tsa_url {url:?} must be an http:// or https:// URL"
+                    )));
+                }
+                TimestampSource::External { url }
             }
-            TimestampSource::External { url }
-        }
-        (None, Some(certificate), Some(key)) => TimestampSource::BuiltIn {
-            certificate: certificate.clone(),
-            chain: t.chain.clone(),
-            key: key.clone(),
-            policy: t
-                .policy
-                .clone()
-                .unwrap_or_else(|| crate::timestamping::DEFAULT_POLICY.to_owned()),
-        },
-        (None, None, None) => TimestampSource::None,
-        (None, _, _) => {
-            return Err(ConfigError::Invalid(
-                "timestamping: the built-in authority needs both certificate and key".into(),
-            ))
-        }
-    };
+            (None, Some(certificate), Some(key)) => TimestampSource::BuiltIn {
+                certificate: certificate.clone(),
+                chain: t.chain.clone(),
+                key: key.clone(),
+                policy: t
+                    .policy
+                    .clone()
+                    .unwrap_or_else(|| crate::timestamping::DEFAULT_POLICY.to_owned()),
+            },
+            (None, None, None) => TimestampSource::None,
+            (None, _, _) => {
+                return Err(ConfigError::Invalid(
+                    "timestamping: the built-in authority needs both certificate and key".into(),
+                ))
+            }
+        };
     if source == TimestampSource::None && default_level >= Level::BT && !development {
         return Err(ConfigError::Invalid(format!(
             "timestamping.default_level = {:?} needs a time-stamp authority: configure \

@@ -167,9 +167,7 @@ impl From<crate::pades::PadesError> for ApiError {
             }
             P::Timestamp(m) => {
                 tracing::warn!(error = %m, "time-stamp authority");
-                ApiError::Unavailable(
-                    "the time-stamp authority did not answer; retry later".into(),
-                )
+                ApiError::Unavailable("the time-stamp authority did not answer; retry later".into())
             }
             other => ApiError::internal(format!("signing: {other}")),
         }

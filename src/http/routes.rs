@@ -8,7 +8,9 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::OpenApi;
 
 use super::state::AppState;
-use super::{admin, certificates, citizen, documents, external, ops, sign, tlog, trust, tsa, verify};
+use super::{
+    admin, certificates, citizen, documents, external, ops, sign, tlog, trust, tsa, verify,
+};
 
 /// The OpenAPI description of one route: path, methods and operation from its handler.
 pub type RouteDoc = fn() -> (String, Vec<HttpMethod>, Operation);

@@ -16,9 +16,9 @@ use super::document_id::DocumentId;
 use super::error::{blocking, unreadable_pdf, ApiError, ErrorBody};
 use super::service_store::{Claim, IdempotencyRecord, Scope};
 use super::state::{AppState, Signer};
+use crate::fetch::{sign_at_level, LevelSources};
 use crate::ledger::{Entry, EntryKind};
 use crate::pades::appearance::{Placement, SignatureAppearance};
-use crate::fetch::{sign_at_level, LevelSources};
 use crate::pades::{Level, PadesError, SignOptions, Timestamper};
 use crate::pdf::Document;
 
@@ -135,10 +135,7 @@ fn sign_and_record(
     let trust = state.trust.get();
     let sources = LevelSources {
         level: params.level.unwrap_or(state.default_level),
-        timestamper: state
-            .timestamper
-            .as_deref()
-            .map(|t| t as &dyn Timestamper),
+        timestamper: state.timestamper.as_deref().map(|t| t as &dyn Timestamper),
         trust: &trust.anchors,
         supplied: &trust.revocation,
         fetcher: state.fetcher.as_ref(),

@@ -104,11 +104,11 @@ impl TsaEndpoint {
                     .into(),
             ));
         }
-        let body = axum::body::to_bytes(body, MAX_REQUEST_SIZE).await.map_err(|_| {
-            ApiError::BodyTooLarge {
+        let body = axum::body::to_bytes(body, MAX_REQUEST_SIZE)
+            .await
+            .map_err(|_| ApiError::BodyTooLarge {
                 limit: u64::try_from(MAX_REQUEST_SIZE).unwrap_or(u64::MAX),
-            }
-        })?;
+            })?;
         match self.authority.answer(&body, OffsetDateTime::now_utc()) {
             Ok(Answer::Granted(resp)) | Ok(Answer::Refused(resp)) => {
                 Ok(reply(StatusCode::OK, resp))
