@@ -28,6 +28,24 @@ fn demo_keys_in_a_configuration_are_refused() {
     assert!(err.contains("refusing to start"), "{err}");
     assert!(err.contains("demo certificate"), "{err}");
     assert!(err.contains("real certificate"), "{err}");
+
+    // A real signer with the demo time-stamp authority is refused as well.
+    let real = dir.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let agency = TestAgency::create(&real);
+    let demo_tsa = agency.config(
+        &dir.path().join("demo-tsa.toml"),
+        "public_base_url = \"https://verify.example.gov.vn/\"",
+        "",
+        &format!(
+            "[timestamping]\ncertificate = {:?}\nkey = {:?}\n",
+            dir.path().join("tsa.pem"),
+            dir.path().join("tsa.key.pem"),
+        ),
+    );
+    let err = refused(Some(&demo_tsa), &[]);
+    assert!(err.contains("time-stamp authority certificate"), "{err}");
+    assert!(err.contains("demo certificate"), "{err}");
 }
 
 #[test]
@@ -119,6 +137,84 @@ fn a_configured_service_signs_with_its_agency_key() {
         "{log}"
     );
     assert!(!log.contains(&token.secret));
+    // No [timestamping]: no built-in authority.
+    let tsa = server.post("/tsa", "application/timestamp-query", &[], b"\x30\x00");
+    assert_eq!(tsa.status, 404, "{}", tsa.text());
+    assert_eq!(tsa.code(), "not_found");
+}
+
+#[test]
+fn a_configured_built_in_authority_stamps_signatures_at_the_default_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let agency = TestAgency::create(dir.path());
+    let timestamping = format!(
+        "[timestamping]\ncertificate = {:?}\nkey = {:?}\ndefault_level = \"B-T\"\n",
+        agency.tsa_cert, agency.tsa_key
+    );
+    let config = agency.config(
+        &dir.path().join("kyso.toml"),
+        "public_base_url = \"https://verify.example.gov.vn/\"",
+        "",
+        &timestamping,
+    );
+    let server = Server::start(Options {
+        config: Some(config.clone()),
+        ..Default::default()
+    });
+    let store = kyso::http::service_store::ServiceStore::open_sqlite(
+        &server.data_dir.join("service.sqlite"),
+    )
+    .unwrap();
+    let token = store
+        .create_token(
+            "test",
+            &[kyso::http::service_store::Scope::Sign("agency".into())],
+        )
+        .unwrap();
+    let auth = format!("Bearer {}", token.secret);
+    let pdf = common::pdf::one_page();
+    let verify_level = |query: &str| {
+        let r = server.post(
+            &format!("/v1/sign{query}"),
+            "application/pdf",
+            &[("Authorization", auth.as_str())],
+            &pdf,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let v = server.post("/v1/verify", "application/pdf", &[], &r.body);
+        assert_eq!(v.status, 200, "{}", v.text());
+        let v = v.json();
+        assert_eq!(v["indication"], "TOTAL_PASSED", "{v:#}");
+        v["signatures"][0]["level"].clone()
+    };
+    assert_eq!(verify_level(""), "B-T", "the configured default level");
+    assert_eq!(verify_level("?level=B-B"), "B-B", "a request's own level");
+    // The authority is served at /tsa too.
+    let req =
+        kyso::cms::timestamp_request(kyso::cms::DigestAlgorithm::Sha256, &[3; 32], None, true)
+            .unwrap();
+    let r = server.post("/tsa", "application/timestamp-query", &[], &req);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(kyso::cms::token_from_response(&r.body).is_ok());
+
+    // A timestamped default level without an authority, and both kinds of authority, are
+    // refused at start.
+    let no_tsa = agency.config(
+        &dir.path().join("no-tsa.toml"),
+        "public_base_url = \"https://verify.example.gov.vn/\"",
+        "",
+        "[timestamping]\ndefault_level = \"B-LT\"\n",
+    );
+    let err = refused(Some(&no_tsa), &[]);
+    assert!(err.contains("needs a time-stamp authority"), "{err}");
+    let both = agency.config(
+        &dir.path().join("both.toml"),
+        "public_base_url = \"https://verify.example.gov.vn/\"",
+        "",
+        &format!("{timestamping}tsa_url = \"https://tsa.example.gov.vn/tsa\"\n"),
+    );
+    let err = refused(Some(&both), &[]);
+    assert!(err.contains("not both"), "{err}");
 }
 
 /// Opens a signing request whose body is only partly sent: it holds an in-flight slot.

@@ -424,10 +424,12 @@ fn load_trust(t: &TrustConfig) -> Result<(TrustStore, RevocationData), ConfigErr
     trust_and_revocation(&t.anchors, &t.crls, &t.ocsp).map_err(|Unreadable(m)| cfg(m))
 }
 
-/// The first demo certificate among the signers and anchors, named for the refusal message.
+/// The first demo certificate among the signers, anchors and the built-in time-stamp
+/// authority, named for the refusal message.
 fn demo_material(
     signers: &[Signer],
     anchors: &[std::path::PathBuf],
+    timestamping: &TimestampSource,
 ) -> Result<Option<String>, ConfigError> {
     if let Some(s) = signers.iter().find(|s| is_demo(&s.key().parsed)) {
         return Ok(Some(format!("the certificate of signer {}", s.name)));
@@ -436,6 +438,15 @@ fn demo_material(
         let certs = load_trust_file(path).map_err(|Unreadable(m)| cfg(m))?;
         if certs.iter().any(is_demo) {
             return Ok(Some(format!("the trust anchor {}", path.display())));
+        }
+    }
+    if let TimestampSource::BuiltIn { certificate, .. } = timestamping {
+        let certs = load_trust_file(certificate).map_err(|Unreadable(m)| cfg(m))?;
+        if certs.first().is_some_and(is_demo) {
+            return Ok(Some(format!(
+                "the time-stamp authority certificate {}",
+                certificate.display()
+            )));
         }
     }
     Ok(None)
@@ -456,7 +467,9 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
         .map(load_signer)
         .collect::<Result<Vec<_>, _>>()?;
     apply_registry(&config.data_dir, &mut signers)?;
-    config.check_safe(demo_material(&signers, &config.trust.anchors)?.as_deref())?;
+    config.check_safe(
+        demo_material(&signers, &config.trust.anchors, &config.timestamping.source)?.as_deref(),
+    )?;
     let (anchors, revocation) = load_trust(&config.trust)?;
     let trust = super::trust::with_added(&config.data_dir, anchors, revocation).map_err(cfg)?;
     // Every issued document has a visible block: without a font, refuse to start rather than

@@ -341,6 +341,9 @@ pub struct TestAgency {
     pub root: PathBuf,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// A time-stamping authority issued by the same root (critical timeStamping EKU).
+    pub tsa_cert: PathBuf,
+    pub tsa_key: PathBuf,
 }
 
 impl TestAgency {
@@ -380,11 +383,35 @@ impl TestAgency {
             &mut entropy,
         )
         .expect("agency");
+        let tsa = issue(
+            &CertSpec {
+                subject: &[
+                    (Attr::C, "VN"),
+                    (Attr::O, "Test Root Authority"),
+                    (Attr::Cn, "Test TSA"),
+                ],
+                role: Role::Tsa,
+                key: KeyKind::Rsa2048,
+                not_before: now - 86_400,
+                not_after: now + 365 * 86_400,
+            },
+            Some(&root),
+            &mut entropy,
+        )
+        .expect("tsa");
         let files = TestAgency {
             root: dir.join("root.pem"),
             cert: dir.join("agency.pem"),
             key: dir.join("agency.key.pem"),
+            tsa_cert: dir.join("tsa.pem"),
+            tsa_key: dir.join("tsa.key.pem"),
         };
+        std::fs::write(&files.tsa_cert, tsa.cert.to_pem().expect("pem")).expect("write");
+        std::fs::write(
+            &files.tsa_key,
+            tsa.key.private_key_to_pem_pkcs8().expect("pem"),
+        )
+        .expect("write");
         std::fs::write(&files.root, root.cert.to_pem().expect("pem")).expect("write");
         std::fs::write(&files.cert, agency.cert.to_pem().expect("pem")).expect("write");
         std::fs::write(
