@@ -161,17 +161,7 @@ fn a_configured_built_in_authority_stamps_signatures_at_the_default_level() {
         config: Some(config.clone()),
         ..Default::default()
     });
-    let store = kyso::http::service_store::ServiceStore::open_sqlite(
-        &server.data_dir.join("service.sqlite"),
-    )
-    .unwrap();
-    let token = store
-        .create_token(
-            "test",
-            &[kyso::http::service_store::Scope::Sign("agency".into())],
-        )
-        .unwrap();
-    let auth = format!("Bearer {}", token.secret);
+    let auth = format!("Bearer {}", agency_token(&server));
     let pdf = common::pdf::one_page();
     let verify_level = |query: &str| {
         let r = server.post(
@@ -215,6 +205,18 @@ fn a_configured_built_in_authority_stamps_signatures_at_the_default_level() {
     );
     let err = refused(Some(&both), &[]);
     assert!(err.contains("not both"), "{err}");
+}
+
+/// A token that may sign with the configured signer `agency`, made in the server's store.
+fn agency_token(server: &Server) -> String {
+    kyso::http::service_store::ServiceStore::open_sqlite(&server.data_dir.join("service.sqlite"))
+        .unwrap()
+        .create_token(
+            "test",
+            &[kyso::http::service_store::Scope::Sign("agency".into())],
+        )
+        .unwrap()
+        .secret
 }
 
 /// Opens a signing request whose body is only partly sent: it holds an in-flight slot.

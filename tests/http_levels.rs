@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::sample_or_one_page as sample_pdf;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -13,13 +15,6 @@ use kyso::cms::{
     timestamp_request, token_from_response, verify_timestamp_digest, ContentDigest, DigestAlgorithm,
 };
 use sha2::{Digest, Sha256};
-
-fn sample_pdf() -> Vec<u8> {
-    if let Some(dir) = common::samples_dir() {
-        return std::fs::read(dir.join("quyet-dinh-123-QD-UBND.pdf")).expect("read the sample");
-    }
-    common::pdf::one_page()
-}
 
 #[test]
 fn the_service_serves_the_demo_time_stamp_authority() {

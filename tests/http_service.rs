@@ -4,16 +4,10 @@
 
 mod common;
 
+use common::sample_or_one_page as sample_pdf;
+
 use common::server::Server;
 use sha2::{Digest, Sha256};
-
-/// A realistic decision PDF (the shared sample), or a minimal hand-built one outside CI.
-fn sample_pdf() -> Vec<u8> {
-    if let Some(dir) = common::samples_dir() {
-        return std::fs::read(dir.join("quyet-dinh-123-QD-UBND.pdf")).expect("read the sample");
-    }
-    common::pdf::one_page()
-}
 
 #[test]
 fn sign_then_read_the_record_checkpoint_and_tiles() {

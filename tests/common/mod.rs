@@ -44,6 +44,15 @@ pub fn samples_dir() -> Option<PathBuf> {
     }
 }
 
+/// The shared sample decision, or a minimal hand-built PDF outside CI when the samples are
+/// absent.
+pub fn sample_or_one_page() -> Vec<u8> {
+    if let Some(dir) = samples_dir() {
+        return std::fs::read(dir.join("quyet-dinh-123-QD-UBND.pdf")).expect("read the sample");
+    }
+    pdf::one_page()
+}
+
 /// Whether an outside program is on PATH; a missing one fails the test under CI.
 pub fn have_tool(name: &str) -> bool {
     let found = std::env::var_os("PATH")
