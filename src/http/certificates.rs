@@ -37,6 +37,45 @@ pub struct ValidateRequest {
     pub revocation: Option<RevocationPolicy>,
 }
 
+/// A validation request parsed at the edge: the chain decoded, the time read.
+#[derive(Debug, Clone)]
+pub struct ParsedValidateRequest {
+    /// The end-entity certificate.
+    pub leaf: Certificate,
+    /// The other certificates given, in request order.
+    pub intermediates: Vec<Certificate>,
+    /// The requested validation time; `None` means now.
+    pub time: Option<OffsetDateTime>,
+    /// The requested profile, if any.
+    pub profile: Option<Profile>,
+    /// The requested revocation policy, if any.
+    pub revocation: Option<RevocationPolicy>,
+}
+
+/// Parses the JSON body of `POST /v1/certificates/validate`.
+pub fn parse_validate_request(body: &[u8]) -> Result<ParsedValidateRequest, ApiError> {
+    let request: ValidateRequest = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("not a validation request: {e}")))?;
+    let time = match &request.time {
+        Some(t) => Some(
+            OffsetDateTime::parse(t, &Rfc3339)
+                .map_err(|e| ApiError::BadRequest(format!("time is not RFC 3339: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut certs = parse_chain(&request.chain)?.into_iter();
+    let leaf = certs
+        .next()
+        .ok_or_else(|| ApiError::BadRequest("the chain is empty".into()))?;
+    Ok(ParsedValidateRequest {
+        leaf,
+        intermediates: certs.collect(),
+        time,
+        profile: request.profile,
+        revocation: request.revocation,
+    })
+}
+
 fn parse_chain(items: &[String]) -> Result<Vec<Certificate>, ApiError> {
     let mut certs = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -93,22 +132,12 @@ pub async fn validate(
         ));
     }
     let body = super::body::read_limited(req, MAX_VALIDATE_BODY).await?;
-    let request: ValidateRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("not a validation request: {e}")))?;
-    let time = match &request.time {
-        Some(t) => OffsetDateTime::parse(t, &Rfc3339)
-            .map_err(|e| ApiError::BadRequest(format!("time is not RFC 3339: {e}")))?,
-        None => OffsetDateTime::now_utc(),
-    };
-    let certs = parse_chain(&request.chain)?;
-    let (leaf, intermediates) = certs
-        .split_first()
-        .ok_or_else(|| ApiError::BadRequest("the chain is empty".into()))?;
-    let (leaf, intermediates) = (leaf.clone(), intermediates.to_vec());
+    let request = parse_validate_request(&body)?;
+    let (leaf, intermediates) = (request.leaf, request.intermediates);
     let options = ValidationOptions {
         profile: request.profile.unwrap_or_default(),
         revocation_policy: request.revocation.unwrap_or(state.revocation_policy),
-        ..ValidationOptions::new(time)
+        ..ValidationOptions::new(request.time.unwrap_or_else(OffsetDateTime::now_utc))
     };
     let report = blocking(move || {
         let r = validate_chain(

@@ -55,7 +55,6 @@
 mod byte_range;
 mod diagnostic;
 mod document;
-pub mod embed_error;
 mod error;
 mod fields;
 mod filter;
