@@ -13,7 +13,8 @@ use super::documents::{record_by_revision_hash, DocumentRecord, DocumentStatus};
 use super::error::{blocking, unreadable_pdf, ApiError, ErrorBody};
 use super::state::AppState;
 use crate::pades::{self, Changes, DocumentReport, PadesError, VerifyOptions};
-use crate::pdf::Document;
+use crate::pdf::salvage::open_salvaging;
+use crate::pdf::{ByteSource, Document};
 use crate::pki::RevocationPolicy;
 use crate::verdict::Indication;
 
@@ -55,9 +56,9 @@ fn revision_hashes(pdf: &[u8], end: u64, marker_end: u64) -> Vec<[u8; 32]> {
         .collect()
 }
 
-fn check_signatures(
+fn check_signatures<S: ByteSource>(
     state: &AppState,
-    doc: &Document<&[u8]>,
+    doc: &Document<S>,
     pdf: &[u8],
     report: &DocumentReport,
     reasons: &mut Vec<String>,
@@ -120,17 +121,20 @@ fn verify_blocking(
     pdf: &[u8],
     policy: RevocationPolicy,
 ) -> Result<serde_json::Value, ApiError> {
-    let doc = Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
+    let (doc, damage) = open_salvaging(pdf).map_err(|e| unreadable_pdf(&e))?;
     let options = VerifyOptions {
         now: OffsetDateTime::now_utc(),
         trust: &state.trust,
         revocation: &state.revocation,
         revocation_policy: policy,
     };
-    let report = pades::verify(&doc, &options).map_err(|e| match e {
+    let mut report = pades::verify(&doc, &options).map_err(|e| match e {
         PadesError::Pdf(p) => unreadable_pdf(&p),
         other => ApiError::UnreadablePdf(format!("the signatures could not be read: {other}")),
     })?;
+    if let Some(d) = &damage {
+        report.unreadable_tail(d);
+    }
     let mut reasons = Vec::new();
     let mut worst = report.indication;
     let mut status = None;

@@ -63,6 +63,7 @@ pub mod image;
 pub mod limits;
 mod object;
 mod parse;
+pub mod salvage;
 mod source;
 mod writer;
 mod xref;
