@@ -788,3 +788,102 @@ pub fn analyse_changes<S: ByteSource>(
         notes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Objects written as a revision: a body, its xref table, trailer and end of file.
+    fn revision(pdf: &mut Vec<u8>, objects: &[(u32, &str)], size: u32, prev: Option<usize>) {
+        let mut offsets = Vec::new();
+        for (num, body) in objects {
+            offsets.push((*num, pdf.len()));
+            pdf.extend_from_slice(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes());
+        }
+        let xref = pdf.len();
+        let mut t = String::from("xref\n");
+        if prev.is_none() {
+            t.push_str("0 1\n0000000000 65535 f \n");
+        }
+        for (num, off) in offsets {
+            t.push_str(&format!("{num} 1\n{off:010} 00000 n \n"));
+        }
+        let prev = prev.map(|p| format!("/Prev {p}")).unwrap_or_default();
+        t.push_str(&format!(
+            "trailer\n<</Size {size}/Root 1 0 R{prev}>>\nstartxref\n{xref}\n%%EOF\n"
+        ));
+        pdf.extend_from_slice(t.as_bytes());
+    }
+
+    /// A form with a signature field (object 4) carrying `lock`, and text fields `a` and
+    /// `b`; then a revision that fills `changed` with a new value.
+    fn filled_after_lock(lock: &str, changed: &str) -> ChangeAnalysis {
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        revision(
+            &mut pdf,
+            &[
+                (1, "<</Type/Catalog/Pages 2 0 R/AcroForm 3 0 R>>"),
+                (2, "<</Type/Pages/Kids[]/Count 0>>"),
+                (3, "<</Fields[4 0 R 5 0 R 6 0 R]>>"),
+                (4, &format!("<</FT/Sig/T(sig){lock}>>")),
+                (5, "<</FT/Tx/T(a)/V(old)>>"),
+                (6, "<</FT/Tx/T(b)/V(old)>>"),
+            ],
+            7,
+            None,
+        );
+        let first_xref = pdf.windows(4).position(|w| w == b"xref").expect("xref");
+        let num = if changed == "a" { 5 } else { 6 };
+        revision(
+            &mut pdf,
+            &[(num, &format!("<</FT/Tx/T({changed})/V(new)>>"))],
+            7,
+            Some(first_xref),
+        );
+        let doc = Document::open(pdf.as_slice()).expect("open");
+        analyse_changes(&doc, 0, None, Some(ObjRef::new(4, 0))).expect("analyse")
+    }
+
+    #[test]
+    fn without_a_lock_filling_a_field_is_form_fill() {
+        let a = filled_after_lock("", "a");
+        assert_eq!(a.level, Changes::FormFill);
+        assert!(a.violation.is_none());
+    }
+
+    #[test]
+    fn a_locked_field_changed_fails_naming_it() {
+        for lock in [
+            "/Lock<</Type/SigFieldLock/Action/All>>",
+            "/Lock<</Type/SigFieldLock/Action/Include/Fields[(a)]>>",
+            "/Lock<</Type/SigFieldLock/Action/Exclude/Fields[(b)]>>",
+        ] {
+            let a = filled_after_lock(lock, "a");
+            assert_eq!(a.level, Changes::Other, "{lock}");
+            let v = a.violation.expect("violation");
+            assert!(v.contains("\"a\"") && v.contains("/Lock"), "{lock}: {v}");
+        }
+    }
+
+    #[test]
+    fn a_field_the_lock_leaves_open_may_be_filled() {
+        for lock in [
+            "/Lock<</Type/SigFieldLock/Action/Include/Fields[(a)]>>",
+            "/Lock<</Type/SigFieldLock/Action/Exclude/Fields[(b)]>>",
+        ] {
+            let a = filled_after_lock(lock, "b");
+            assert_eq!(a.level, Changes::FormFill, "{lock}");
+            assert!(a.violation.is_none(), "{lock}");
+        }
+    }
+
+    #[test]
+    fn lock_names_cover_descendants_and_unions_only_tighten() {
+        let inc = FieldLock::Include(vec!["a".into()]);
+        assert!(inc.locks("a") && inc.locks("a.x") && !inc.locks("ab"));
+        let exc = FieldLock::Exclude(vec!["a".into(), "b".into()]);
+        assert!(!exc.locks("a") && exc.locks("c"));
+        let both = exc.union(inc);
+        assert!(both.locks("a") && !both.locks("b") && both.locks("c"));
+    }
+}
