@@ -153,3 +153,76 @@ pub async fn validate(
     .await?;
     Ok(Json(report))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openssl::asn1::Asn1Time;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::nid::Nid;
+    use openssl::pkey::PKey;
+    use openssl::x509::{X509Name, X509};
+
+    fn self_signed_der() -> Vec<u8> {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
+        let mut name = X509Name::builder().unwrap();
+        name.append_entry_by_text("CN", "edge test").unwrap();
+        let name = name.build();
+        let mut b = X509::builder().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        b.build().to_der().unwrap()
+    }
+
+    #[test]
+    fn chain_items_are_base64_der_or_pem() {
+        let der = self_signed_der();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+        let pem = openssl::x509::X509::from_der(&der)
+            .unwrap()
+            .to_pem()
+            .unwrap();
+        let body = serde_json::json!({
+            "chain": [b64, String::from_utf8(pem).unwrap()],
+            "time": "2026-01-02T03:04:05Z",
+            "revocation": "off",
+        });
+        let r = parse_validate_request(body.to_string().as_bytes()).unwrap();
+        assert_eq!(r.intermediates.len(), 1);
+        assert_eq!(r.time.map(|t| t.unix_timestamp()), Some(1_767_323_045));
+        assert_eq!(r.revocation, Some(RevocationPolicy::Off));
+    }
+
+    #[test]
+    fn malformed_requests_are_refused() {
+        let too_many = serde_json::json!({
+            "chain": vec![base64::engine::general_purpose::STANDARD.encode(self_signed_der()); MAX_CHAIN_CERTIFICATES + 1]
+        });
+        for body in [
+            "".to_string(),
+            "{}".into(),
+            r#"{"chain":[]}"#.into(),
+            r#"{"chain":["!!"]}"#.into(),
+            r#"{"chain":["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"]}"#.into(),
+            r#"{"chain":[],"extra":1}"#.into(),
+            too_many.to_string(),
+        ] {
+            assert!(
+                matches!(
+                    parse_validate_request(body.as_bytes()),
+                    Err(ApiError::BadRequest(_))
+                ),
+                "{body}"
+            );
+        }
+    }
+}

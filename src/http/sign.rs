@@ -338,3 +338,32 @@ pub async fn sign(
     .await?;
     signed_response(&state, &pdf, &signed, replayed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_from_the_query_or_the_json_part() {
+        assert!(parse_query(None).unwrap().signer.is_none());
+        let q = parse_query(Some(
+            "signer=ubnd&document_number=12%2FQ%C4%90&visible=auto",
+        ))
+        .unwrap();
+        assert_eq!(q.signer.as_deref(), Some("ubnd"));
+        assert_eq!(q.document_number.as_deref(), Some("12/QĐ"));
+        let j = parse_metadata(br#"{"document_number":"12/Q\u0110","signer":"ubnd"}"#).unwrap();
+        assert_eq!(j.document_number, q.document_number);
+        assert!(matches!(
+            parse_query(Some("unknown=1")),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_metadata(br#"{"unknown":1}"#),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(placement(None).is_ok());
+        assert!(placement(Some("none")).is_err());
+        assert!(placement(Some("1,2,3")).is_err());
+    }
+}

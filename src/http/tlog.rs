@@ -96,3 +96,31 @@ pub async fn tile(
         "application/octet-stream",
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_requests_are_canonical_and_cached_by_fullness() {
+        assert_eq!(
+            tile_request("0/x001/234").unwrap(),
+            ("tile/0/x001/234".to_string(), FULL_TILE_CACHE)
+        );
+        assert_eq!(tile_request("entries/000.p/7").unwrap().1, MOVING_CACHE);
+        for bad in [
+            "",
+            "0/x000/001",
+            "0/1",
+            "0/000.p/256",
+            "0/000.p/0",
+            "../etc",
+            "9/000",
+        ] {
+            assert!(
+                matches!(tile_request(bad), Err(ApiError::BadRequest(_))),
+                "{bad}"
+            );
+        }
+    }
+}
