@@ -63,19 +63,33 @@ pub fn docmdp_permission<S: ByteSource>(
     };
     let sig = doc.dict_in(last, &Object::Ref(sig_ref), "the certification signature")?;
     let mut p = 2;
+    for params in transform_params(doc, last, &sig, b"DocMDP")? {
+        p = params.get_int("P").unwrap_or(2);
+    }
+    Ok(Some((sig_ref, p)))
+}
+
+/// The `/TransformParams` of the signature references (`/Reference`, ISO 32000-1 Table 253)
+/// of signature dictionary `sig` whose `/TransformMethod` is `method`, in order.
+fn transform_params<S: ByteSource>(
+    doc: &Document<S>,
+    rev: usize,
+    sig: &Dict,
+    method: &[u8],
+) -> Result<Vec<Dict>, PdfError> {
+    let mut out = Vec::new();
     if let Some(refs) = sig.get("Reference") {
-        let refs = doc.resolve_in(last, refs)?;
+        let refs = doc.resolve_in(rev, refs)?;
         for r in refs.as_array().unwrap_or_default() {
-            let r = doc.dict_in(last, r, "a signature reference")?;
-            if r.get_name("TransformMethod") == Some(b"DocMDP") {
+            let r = doc.dict_in(rev, r, "a signature reference")?;
+            if r.get_name("TransformMethod") == Some(method) {
                 if let Some(params) = r.get("TransformParams") {
-                    let params = doc.dict_in(last, params, "/TransformParams")?;
-                    p = params.get_int("P").unwrap_or(2);
+                    out.push(doc.dict_in(rev, params, "/TransformParams")?);
                 }
             }
         }
     }
-    Ok(Some((sig_ref, p)))
+    Ok(out)
 }
 
 /// Most field names read from one `/Fields` array of a lock: a form has at most
@@ -181,17 +195,8 @@ pub fn field_lock<S: ByteSource>(
     }
     if let Some(v) = fd.get("V") {
         if let Object::Dict(sig) = doc.resolve_in(rev, v)? {
-            if let Some(refs) = sig.get("Reference") {
-                let refs = doc.resolve_in(rev, refs)?;
-                for r in refs.as_array().unwrap_or_default() {
-                    let r = doc.dict_in(rev, r, "a signature reference")?;
-                    if r.get_name("TransformMethod") == Some(b"FieldMDP") {
-                        if let Some(p) = r.get("TransformParams") {
-                            let p = doc.dict_in(rev, p, "/TransformParams")?;
-                            add(read_lock(doc, rev, &p)?);
-                        }
-                    }
-                }
+            for p in transform_params(doc, rev, &sig, b"FieldMDP")? {
+                add(read_lock(doc, rev, &p)?);
             }
         }
     }
