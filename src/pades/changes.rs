@@ -581,9 +581,12 @@ fn judge_redefined<S: ByteSource>(
             return Ok(());
         };
         for key in changed_keys(od, nd) {
-            if key == "V" && lock.is_some_and(|l| l.locks(name)) {
+            // Its appearance shows the value: redrawing a locked field is changing it.
+            if matches!(key.as_str(), "V" | "AP" | "AS") && lock.is_some_and(|l| l.locks(name)) {
                 out.push(other(format!(
-                    "trường {name:?} bị khoá bởi chữ ký (/Lock) / form field {name:?} ({r}) is                      locked by the signature (FieldMDP /Lock, ISO 32000-1 §12.8.2.4) and its                      value (/V) was changed"
+                    "trường {name:?} bị khoá bởi chữ ký (/Lock) / form field {name:?} ({r}) is \
+                     locked by the signature (FieldMDP /Lock, ISO 32000-1 §12.8.2.4) and its \
+                     /{key} was changed"
                 )));
                 continue;
             }
@@ -823,6 +826,11 @@ mod tests {
     /// A form with a signature field (object 4) carrying `lock`, and text fields `a` and
     /// `b`; then a revision that fills `changed` with a new value.
     fn filled_after_lock(lock: &str, changed: &str) -> ChangeAnalysis {
+        filled_after_lock_with(lock, changed, &format!("<</FT/Tx/T({changed})/V(new)>>"))
+    }
+
+    /// As [`filled_after_lock`], the changed field redefined as `body`.
+    fn filled_after_lock_with(lock: &str, changed: &str, body: &str) -> ChangeAnalysis {
         let mut pdf = b"%PDF-1.7\n".to_vec();
         revision(
             &mut pdf,
@@ -839,12 +847,7 @@ mod tests {
         );
         let first_xref = pdf.windows(4).position(|w| w == b"xref").expect("xref");
         let num = if changed == "a" { 5 } else { 6 };
-        revision(
-            &mut pdf,
-            &[(num, &format!("<</FT/Tx/T({changed})/V(new)>>"))],
-            7,
-            Some(first_xref),
-        );
+        revision(&mut pdf, &[(num, body)], 7, Some(first_xref));
         let doc = Document::open(pdf.as_slice()).expect("open");
         analyse_changes(&doc, 0, None, Some(ObjRef::new(4, 0))).expect("analyse")
     }
@@ -866,8 +869,22 @@ mod tests {
             let a = filled_after_lock(lock, "a");
             assert_eq!(a.level, Changes::Other, "{lock}");
             let v = a.violation.expect("violation");
-            assert!(v.contains("\"a\"") && v.contains("/Lock"), "{lock}: {v}");
+            assert!(
+                v.contains("\"a\"") && v.contains("/Lock") && v.contains("/V"),
+                "{lock}: {v}"
+            );
         }
+    }
+
+    #[test]
+    fn a_locked_field_redrawn_fails() {
+        let a = filled_after_lock_with(
+            "/Lock<</Type/SigFieldLock/Action/All>>",
+            "a",
+            "<</FT/Tx/T(a)/V(old)/AS/Other>>",
+        );
+        assert_eq!(a.level, Changes::Other);
+        assert!(a.violation.expect("violation").contains("/AS"));
     }
 
     #[test]
