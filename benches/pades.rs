@@ -2,61 +2,28 @@
 //! `support/pyhanko_bench.py`), the floor (one SHA-256 pass over the file plus one RSA-2048
 //! signature) and kyso, side by side in the same run, with the ratios the issue asks for.
 //!
+//! With `--bench` it also measures throughput on one and two threads for 10 s each (the
+//! in-process reference of the HTTP load test, `benches/load.rs`).
+//!
 //! `cargo bench --bench pades` runs the full set (pyHanko must be on PATH's `python3` or
 //! `$KYSO_PYHANKO_PYTHON`); under `cargo test` one quick pass over 1 MB checks that it runs.
 
 #[path = "support/big_pdf.rs"]
 mod big_pdf;
+#[path = "support/signing.rs"]
+mod signing;
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use kyso::cms::{PKeySigner, SignatureAlgorithm};
-use kyso::pades::{self, SignOptions, VerifyOptions};
-use kyso::pdf::{Document, FileSource};
-use kyso::pki::demo::{self, OpenSslEntropy};
-use kyso::pki::{source, RevocationData, RevocationPolicy, TrustStore};
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 
-struct Keys {
-    dir: PathBuf,
-    key: PKey<Private>,
-    cert: Vec<u8>,
-    chain: Vec<Vec<u8>>,
-    trust: TrustStore,
-}
-
-fn keys(dir: &Path) -> Keys {
-    let pki = demo::generate(OffsetDateTime::now_utc(), &mut OpenSslEntropy).expect("demo pki");
-    for f in &pki.files {
-        std::fs::write(dir.join(&f.name), &f.contents).expect("write pki");
-    }
-    let file = |n: &str| pki.file(n).expect(n).contents.clone();
-    let der = |n: &str| -> Vec<Vec<u8>> {
-        source::load_certificates(&file(n))
-            .expect("certs")
-            .iter()
-            .map(|c| c.der().to_vec())
-            .collect()
-    };
-    let mut trust = TrustStore::new();
-    for c in source::load_certificates(&file("root-ca.pem")).expect("root") {
-        trust.add(c);
-    }
-    Keys {
-        dir: dir.to_path_buf(),
-        key: PKey::private_key_from_pem(&file("agency-signer.key.pem")).expect("key"),
-        cert: der("agency-signer.pem").remove(0),
-        chain: der("issuing-ca.pem"),
-        trust,
-    }
-}
+use signing::{keys, kyso_sign, kyso_verify, Keys};
 
 fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
     let mut t: Vec<f64> = (0..runs)
@@ -86,47 +53,6 @@ fn floor(path: &Path, key: &PKey<Private>) {
     let mut s = openssl::sign::Signer::new(MessageDigest::sha256(), key).expect("signer");
     s.update(&digest).expect("update");
     std::hint::black_box(s.sign_to_vec().expect("sign"));
-}
-
-fn kyso_sign(input: &Path, out: &Path, k: &Keys) {
-    let signer =
-        PKeySigner::new(k.key.clone(), SignatureAlgorithm::RsaPkcs1Sha256).expect("signer");
-    let doc = Document::open(FileSource::new(File::open(input).expect("open")).expect("src"))
-        .expect("pdf");
-    let options = SignOptions {
-        claimed_time: OffsetDateTime::now_utc(),
-        reason: None,
-        location: None,
-        certify: None,
-        field_name: None,
-        appearance: None,
-    };
-    // As `kyso sign` does: the original is copied on one core while the other hashes it.
-    let (signed, mut w) = std::thread::scope(|s| {
-        let copier = s.spawn(|| {
-            let mut w = File::create(out).expect("create");
-            std::io::copy(&mut File::open(input).expect("open"), &mut w).expect("copy");
-            w
-        });
-        let signed = pades::sign(&doc, &signer, &k.cert, &k.chain, &options).expect("sign");
-        (signed, copier.join().expect("copy thread"))
-    });
-    w.write_all(&signed.update.bytes).expect("append");
-    w.flush().expect("flush");
-}
-
-fn kyso_verify(path: &Path, k: &Keys) {
-    let doc = Document::open(FileSource::new(File::open(path).expect("open")).expect("src"))
-        .expect("pdf");
-    let rev = RevocationData::default();
-    let options = VerifyOptions {
-        now: OffsetDateTime::now_utc(),
-        trust: &k.trust,
-        revocation: &rev,
-        revocation_policy: RevocationPolicy::Off,
-    };
-    let report = pades::verify(&doc, &options).expect("verify");
-    assert!(report.is_valid(), "{report:?}");
 }
 
 fn pyhanko(mode: &str, pdf: &Path, k: &Keys, runs: usize) -> Option<f64> {
@@ -171,7 +97,7 @@ fn main() {
         };
         let floor_ms = median_ms(runs, || floor(&input, &k.key));
         let sign_ms = median_ms(runs, || kyso_sign(&input, &signed, &k));
-        let verify_ms = median_ms(runs, || kyso_verify(&signed, &k));
+        let verify_ms = median_ms(runs, || kyso_verify(&signed, &k.trust));
         println!(
             "{mb} MB: floor {floor_ms:.2} ms; kyso sign {sign_ms:.2} ms ({:.2}x floor), verify \
              {verify_ms:.2} ms ({:.2}x floor)",
@@ -179,6 +105,14 @@ fn main() {
             verify_ms / floor_ms
         );
         if full {
+            let d = Duration::from_secs(10);
+            let one = signing::sign_throughput(&input, dir.path(), &k, 1, d);
+            let two = signing::sign_throughput(&input, dir.path(), &k, 2, d);
+            let verify_two = signing::throughput(2, d, |_, _| kyso_verify(&signed, &k.trust));
+            println!(
+                "{mb} MB: in-process throughput: sign {one:.0}/s on one thread, {two:.0}/s on \
+                 two; verify {verify_two:.0}/s on two"
+            );
             let py_runs = if mb > 10 { 5 } else { 15 };
             match (
                 pyhanko("sign", &input, &k, py_runs),

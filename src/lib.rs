@@ -9,9 +9,12 @@
 
 pub mod cli;
 pub mod cms;
+pub mod fetch;
 pub mod http;
+pub mod keys;
 pub mod ledger;
 pub mod pades;
 pub mod pdf;
 pub mod pki;
+pub mod timestamping;
 pub mod verdict;

@@ -4,8 +4,11 @@
 
 mod common;
 
+use common::edit::update;
+use common::{kyso_sign_command, run, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use kyso::pdf::{Dict, Document, IncrementalWriter, ObjRef, Object, SignatureField};
 
@@ -36,36 +39,14 @@ impl Env {
     }
 }
 
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run command")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// Signs `input` into `out` with the named demo signer (`person`, `agency`, `agency-ec`).
 fn kyso_sign(env: &Env, input: &Path, out: &Path, who: &str, extra: &[&str]) {
-    let (key, cert) = match who {
-        "agency-ec" => ("agency-signer-ec.key.pem", "agency-signer-ec.pem"),
-        "agency" => ("agency-signer.key.pem", "agency-signer.pem"),
-        _ => ("person-signer.key.pem", "person-signer.pem"),
+    let stem = match who {
+        "agency-ec" => "agency-signer-ec",
+        "agency" => "agency-signer",
+        _ => "person-signer",
     };
-    let o = run(Command::new(KYSO)
-        .arg("sign")
-        .arg(input)
-        .arg("-o")
-        .arg(out)
-        .arg("--key")
-        .arg(env.pki(key))
-        .arg("--cert")
-        .arg(env.pki(cert))
-        .arg("--chain")
-        .arg(env.pki("issuing-ca.pem"))
+    let o = run(kyso_sign_command(KYSO, &env.pki, stem, input, out)
         .args(["--reason", "Phê duyệt quyết định"])
         .args(if extra.contains(&"--visible") {
             &[][..]
@@ -406,18 +387,6 @@ fn pyhanko_signatures_verify_with_kyso() {
         assert_eq!(report["indication"], "TOTAL_PASSED");
         assert_eq!(report["signatures"].as_array().map(Vec::len), Some(n));
     }
-}
-
-/// Appends an incremental update built by `edit` to `bytes`.
-fn update(
-    bytes: &[u8],
-    edit: impl FnOnce(&Document<&[u8]>, &mut IncrementalWriter<'_, &[u8]>),
-) -> Vec<u8> {
-    let doc = Document::open(bytes).expect("open");
-    let mut w = IncrementalWriter::new(&doc).expect("writer");
-    edit(&doc, &mut w);
-    let u = w.finish().expect("finish");
-    [bytes, &u.bytes].concat()
 }
 
 fn first_page(doc: &Document<&[u8]>) -> (ObjRef, Dict) {
@@ -823,18 +792,10 @@ fn revocation_policy_applies_to_signatures() {
     let good = env.path("good.pdf");
     kyso_sign(&env, &sample, &good, "agency", &[]);
     let revoked = env.path("revoked.pdf");
-    let o = run(Command::new(KYSO)
-        .arg("sign")
-        .arg(&sample)
-        .arg("-o")
-        .arg(&revoked)
-        .arg("--key")
-        .arg(env.pki("revoked-signer.key.pem"))
-        .arg("--cert")
-        .arg(env.pki("revoked-signer.pem"))
-        .arg("--chain")
-        .arg(env.pki("issuing-ca.pem"))
-        .args(["--visible", "none"]));
+    let o = run(
+        kyso_sign_command(KYSO, &env.pki, "revoked-signer", &sample, &revoked)
+            .args(["--visible", "none"]),
+    );
     assert!(o.status.success(), "{}", text(&o));
     let verify = |file: &Path, extra: &[&str], crls: bool| -> (i32, serde_json::Value) {
         let mut cmd = Command::new(KYSO);

@@ -46,6 +46,27 @@ enum CertCommand {
     Verify(VerifyArgs),
 }
 
+/// Trust anchors and revocation data from the command line.
+#[derive(Args, Debug)]
+pub(super) struct TrustArgs {
+    /// Trust anchors; without any, the anchors configured in the certs directory are used.
+    #[arg(long = "trust", value_name = "FILE")]
+    pub(super) trust: Vec<PathBuf>,
+    /// CRLs (PEM or DER; several per file allowed).
+    #[arg(long = "crl", value_name = "FILE")]
+    pub(super) crl: Vec<PathBuf>,
+    /// OCSP responses (DER, or PEM labelled OCSP RESPONSE).
+    #[arg(long = "ocsp", value_name = "FILE")]
+    pub(super) ocsp: Vec<PathBuf>,
+}
+
+impl TrustArgs {
+    /// The anchors and the revocation data (see [`trust_and_revocation`]).
+    pub(super) fn load(&self) -> Result<(TrustStore, RevocationData), Unreadable> {
+        trust_and_revocation(&self.trust, &self.crl, &self.ocsp)
+    }
+}
+
 #[derive(Args, Debug)]
 struct VerifyArgs {
     /// The end-entity certificate (PEM or DER). Further certificates in the same file are used
@@ -54,15 +75,8 @@ struct VerifyArgs {
     /// Intermediate certificates (PEM, DER or PKCS#7; several per file allowed).
     #[arg(long = "chain", value_name = "FILE")]
     chain: Vec<PathBuf>,
-    /// Trust anchors; without any, the anchors configured in the certs directory are used.
-    #[arg(long = "trust", value_name = "FILE")]
-    trust: Vec<PathBuf>,
-    /// CRLs (PEM or DER; several per file allowed).
-    #[arg(long = "crl", value_name = "FILE")]
-    crl: Vec<PathBuf>,
-    /// OCSP responses (DER, or PEM labelled OCSP RESPONSE).
-    #[arg(long = "ocsp", value_name = "FILE")]
-    ocsp: Vec<PathBuf>,
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Validation time (RFC 3339, e.g. 2026-01-31T09:00:00+07:00); default now.
     #[arg(long, value_parser = parse_time)]
     at: Option<OffsetDateTime>,
@@ -131,7 +145,7 @@ fn inputs(args: &VerifyArgs) -> Result<Inputs, Unreadable> {
     for path in &args.chain {
         intermediates.extend(certificates(path)?);
     }
-    let (store, revocation) = trust_and_revocation(&args.trust, &args.crl, &args.ocsp)?;
+    let (store, revocation) = args.trust.load()?;
     Ok((leaf, intermediates, store, revocation))
 }
 

@@ -177,6 +177,18 @@ enum LedgerCommand {
         /// An earlier checkpoint of this log kept by the auditor.
         #[arg(long)]
         since: Option<PathBuf>,
+        /// Also check the service's admin audit trail (in the data directory `--dir`, or the
+        /// PostgreSQL store of KYSO_DATABASE_URL) against the log's audit entries: an altered
+        /// or deleted record is a problem.
+        #[arg(long = "admin-trail", requires = "dir")]
+        admin_trail: bool,
+        /// The PostgreSQL service store holding the audit trail.
+        #[arg(
+            long = "database-url",
+            env = "KYSO_DATABASE_URL",
+            requires = "admin_trail"
+        )]
+        database_url: Option<String>,
     },
     /// Write the checkpoint and every tile as static files (for a web server or a CDN).
     Export {
@@ -242,7 +254,18 @@ fn dispatch(cmd: LedgerCommand) -> Result<u8, String> {
             url,
             key,
             since,
-        } => run_audit(dir.as_deref(), url.as_deref(), &key, since.as_deref()),
+            admin_trail,
+            database_url,
+        } => {
+            let trail = admin_trail.then_some(database_url);
+            run_audit(
+                dir.as_deref(),
+                url.as_deref(),
+                &key,
+                since.as_deref(),
+                trail,
+            )
+        }
         LedgerCommand::Export { store, out } => export(&store, &out),
         LedgerCommand::BenchAppend {
             store,
@@ -582,47 +605,23 @@ impl TileSource for DirSource {
 
 /// A log served over HTTP(S) at a tlog-tiles prefix.
 struct HttpSource {
-    agent: ureq::Agent,
+    client: crate::fetch::HttpClient,
     base: String,
 }
 
 impl HttpSource {
     fn new(base: &str) -> Self {
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::NativeTls)
-            .build();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(HTTP_TIMEOUT))
-            .http_status_as_error(false)
-            .tls_config(tls)
-            .build()
-            .into();
         HttpSource {
-            agent,
+            client: crate::fetch::HttpClient::new(HTTP_TIMEOUT),
             base: base.trim_end_matches('/').to_owned(),
         }
     }
 
     fn get(&self, path: &str, limit: u64) -> Result<Option<Vec<u8>>, LedgerError> {
         let url = format!("{}/{path}", self.base);
-        let mut resp = self
-            .agent
-            .get(&url)
-            .call()
-            .map_err(|e| LedgerError::Storage(format!("GET {url}: {e}")))?;
-        match resp.status().as_u16() {
-            200 => resp
-                .body_mut()
-                .with_config()
-                .limit(limit)
-                .read_to_vec()
-                .map(Some)
-                .map_err(|e| LedgerError::Storage(format!("GET {url}: {e}"))),
-            404 => Ok(None),
-            code => Err(LedgerError::Storage(format!(
-                "GET {url}: HTTP status {code}"
-            ))),
-        }
+        self.client
+            .get_optional(&url, limit)
+            .map_err(|e| LedgerError::Storage(format!("GET {e}")))
     }
 }
 
@@ -637,11 +636,14 @@ impl TileSource for HttpSource {
     }
 }
 
+/// `trail`: check the admin audit trail too, from the data directory's service store or the
+/// PostgreSQL one named.
 fn run_audit(
     dir: Option<&Path>,
     url: Option<&str>,
     key: &str,
     since: Option<&Path>,
+    trail: Option<Option<String>>,
 ) -> Result<u8, String> {
     let verifier = load_verifier(key)?;
     let since = since
@@ -665,13 +667,53 @@ fn run_audit(
         (None, Some(u)) => Box::new(HttpSource::new(u)),
         (None, None) => return Err("give --dir or --url".into()),
     };
-    let report = audit(source.as_mut(), &verifier, since.as_ref()).map_err(s)?;
+    let mut report = audit(source.as_mut(), &verifier, since.as_ref()).map_err(s)?;
+    if let (Some(database_url), Some(d)) = (trail, dir) {
+        let problems = admin_trail_problems(d, database_url.as_deref(), report.size)?;
+        report.problems.extend(problems);
+    }
     print_audit(&report);
     Ok(if report.passed() {
         EXIT_VALID
     } else {
         EXIT_INVALID
     })
+}
+
+/// Compares the admin audit records of the service store with the audit entries among the
+/// first `size` entries of the log in the data directory `dir`.
+fn admin_trail_problems(
+    dir: &Path,
+    database_url: Option<&str>,
+    size: u64,
+) -> Result<Vec<String>, String> {
+    use crate::http::audit_trail::check_trail;
+    use crate::http::service_store::ServiceStore;
+    let reader = open_reader(&StoreArgs {
+        dir: dir.to_owned(),
+        store: None,
+        published: None,
+        signing_key: None,
+    })?;
+    let mut ledger = Vec::new();
+    for index in 0..size {
+        let entry = Entry::decode(&reader.entry(index).map_err(s)?).map_err(s)?;
+        if entry.kind == EntryKind::Audit {
+            ledger.push((index, entry.document_id_hash));
+        }
+    }
+    let store = match database_url {
+        Some(url) => ServiceStore::open_postgres(url),
+        None => ServiceStore::open_sqlite(&dir.join("service.sqlite")),
+    }
+    .map_err(s)?;
+    let rows: Vec<_> = store
+        .audit_records()
+        .map_err(s)?
+        .into_iter()
+        .filter(|r| r.ledger_index < size)
+        .collect();
+    Ok(check_trail(&rows, &ledger))
 }
 
 fn print_audit(r: &AuditReport) {

@@ -8,8 +8,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod admin;
 pub(crate) mod cert;
+mod external;
+pub(crate) mod keys;
 pub(crate) mod ledger;
+mod ltv;
 pub(crate) mod pki;
 mod serve;
 pub(crate) mod sign;
@@ -35,6 +39,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Administer a service: API tokens (also with no server, from the data directory), keys,
+    /// document revocation.
+    Admin(Box<admin::AdminArgs>),
     /// Run the HTTP service.
     Serve(serve::ServeArgs),
     /// The verifiable ledger of issued documents.
@@ -43,22 +50,34 @@ enum Command {
     Cert(cert::CertArgs),
     /// Demo PKI for testing.
     Pki(pki::PkiArgs),
+    /// Signing keys: generate (file or PKCS#11 token), request and import certificates,
+    /// activate, retire.
+    Keys(keys::KeysArgs),
+    /// Two-step signing with an outside key: prepare (digest to sign), complete (signature
+    /// value).
+    External(external::ExternalArgs),
     /// Sign a PDF (PAdES).
-    Sign(sign::SignArgs),
+    Sign(Box<sign::SignArgs>),
     /// Verify the signatures of a PDF. Exit 0 all valid, 1 not, 2 unreadable.
     Verify(verify::VerifyArgs),
+    /// Long-term validation: extend a signed PDF with validation data and a timestamp.
+    Ltv(ltv::LtvArgs),
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Admin(args) => admin::run(*args),
         Command::Serve(args) => serve::run(args),
         Command::Ledger(args) => ledger::run(*args),
         Command::Cert(args) => cert::run(args),
         Command::Pki(args) => pki::run(args),
-        Command::Sign(args) => sign::run(args),
+        Command::Keys(args) => keys::run(args),
+        Command::External(args) => external::run(args),
+        Command::Sign(args) => sign::run(*args),
         Command::Verify(args) => verify::run(args),
+        Command::Ltv(args) => ltv::run(args),
     };
     ExitCode::from(code)
 }

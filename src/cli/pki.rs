@@ -26,6 +26,14 @@ struct DemoArgs {
     /// overwritten.
     #[arg(long)]
     out: PathBuf,
+    /// Write this OCSP responder URL into the end-entity certificates (AIA), for tests of
+    /// revocation fetching.
+    #[arg(long = "ocsp-url", value_name = "URL")]
+    ocsp_url: Option<String>,
+    /// Write `<URL>/issuing-ca.crl` and `<URL>/root-ca.crl` as CRL distribution points, and
+    /// the DER CRLs to serve there, for tests of revocation fetching.
+    #[arg(long = "crl-url", value_name = "URL")]
+    crl_url: Option<String>,
 }
 
 pub fn run(args: PkiArgs) -> u8 {
@@ -35,7 +43,11 @@ pub fn run(args: PkiArgs) -> u8 {
 }
 
 fn run_demo(args: &DemoArgs) -> u8 {
-    let pki = match demo::generate(OffsetDateTime::now_utc(), &mut OpenSslEntropy) {
+    let options = demo::DemoOptions {
+        ocsp_url: args.ocsp_url.clone(),
+        crl_base_url: args.crl_url.clone(),
+    };
+    let pki = match demo::generate_with(OffsetDateTime::now_utc(), &mut OpenSslEntropy, &options) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("kyso pki demo: {e}");

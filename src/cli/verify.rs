@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use super::cert::{parse_time, trust_and_revocation, word, Unreadable};
 use super::EXIT_UNREADABLE;
+use crate::fetch::{gather, FetchConfig, RevocationFetcher};
 use crate::pades::{self, DocumentReport, VerifyOptions};
 use crate::pdf::salvage::open_salvaging;
 use crate::pdf::{FileSource, PdfError};
@@ -36,6 +37,13 @@ pub struct VerifyArgs {
     /// Print the report as JSON (UTF-8, non-ASCII written literally).
     #[arg(long)]
     json: bool,
+    /// Fetch nothing: use only the revocation data given and embedded in the file. Without
+    /// it, CRLs and OCSP responses are fetched from the URLs in the certificates.
+    #[arg(long)]
+    offline: bool,
+    /// Seconds allowed for each revocation fetch.
+    #[arg(long = "timeout", default_value_t = 5)]
+    timeout: u64,
 }
 
 fn inputs(args: &VerifyArgs) -> Result<(TrustStore, RevocationData), Unreadable> {
@@ -73,8 +81,19 @@ pub fn run(args: VerifyArgs) -> u8 {
             return EXIT_UNREADABLE;
         }
     };
+    let now = args.at.unwrap_or_else(OffsetDateTime::now_utc);
+    let revocation = if args.offline || args.revocation == RevocationPolicy::Off {
+        revocation
+    } else {
+        let fetcher = RevocationFetcher::new(FetchConfig {
+            timeout: std::time::Duration::from_secs(args.timeout),
+            ..FetchConfig::default()
+        });
+        let found = gather(&doc, &store, &revocation, Some(&fetcher), now);
+        found.revocation
+    };
     let options = VerifyOptions {
-        now: args.at.unwrap_or_else(OffsetDateTime::now_utc),
+        now,
         trust: &store,
         revocation: &revocation,
         revocation_policy: args.revocation,
@@ -96,6 +115,9 @@ fn human(report: &DocumentReport) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     let _ = writeln!(s, "Kết quả / Result: {}", word(&report.indication));
+    if let Some(level) = report.level {
+        let _ = writeln!(s, "Mức PAdES / PAdES level: {}", level.name());
+    }
     for w in &report.warnings {
         let _ = writeln!(s, "Cảnh báo / Warning: {w}");
     }
@@ -119,6 +141,14 @@ fn human(report: &DocumentReport) -> String {
         }
         if let Some(t) = &sig.timestamp_time {
             let _ = writeln!(s, "  Dấu thời gian / Timestamp: {t}");
+        }
+        let _ = writeln!(
+            s,
+            "  Thời điểm kiểm tra / Validated at: {} ({})",
+            sig.validation_time, sig.time_source
+        );
+        if let Some(level) = sig.level {
+            let _ = writeln!(s, "  Mức PAdES / PAdES level: {}", level.name());
         }
         let _ = writeln!(
             s,

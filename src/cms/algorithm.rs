@@ -126,6 +126,27 @@ pub enum SignatureAlgorithm {
 pub const PSS_SALT_LEN: u64 = 32;
 
 impl SignatureAlgorithm {
+    /// Every algorithm kyso signs with.
+    pub const ALL: [SignatureAlgorithm; 3] = [
+        SignatureAlgorithm::RsaPkcs1Sha256,
+        SignatureAlgorithm::RsaPssSha256,
+        SignatureAlgorithm::EcdsaP256Sha256,
+    ];
+
+    /// The stable identifier stored in key records and prepared-signature states.
+    pub fn name(self) -> &'static str {
+        match self {
+            SignatureAlgorithm::RsaPkcs1Sha256 => "rsa-pkcs1-sha256",
+            SignatureAlgorithm::RsaPssSha256 => "rsa-pss-sha256",
+            SignatureAlgorithm::EcdsaP256Sha256 => "ecdsa-p256-sha256",
+        }
+    }
+
+    /// The algorithm whose [`name`](Self::name) is `name`.
+    pub fn from_name(name: &str) -> Option<SignatureAlgorithm> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
     /// The digest computed over the signed attributes; SHA-256 for every algorithm kyso uses.
     pub fn digest(self) -> DigestAlgorithm {
         DigestAlgorithm::Sha256

@@ -29,6 +29,9 @@ pub use asn1::MAX_NESTING;
 pub use attributes::{Attribute, EssStatus, MAX_ATTRIBUTES, MAX_ATTRIBUTE_VALUES};
 pub use build::{prepare, sign_detached, PreparedSignature, SignRequest};
 pub use certificate::{CertificateId, ExtKeyUsage, MAX_EXTENSIONS, MAX_KEY_PURPOSES};
+/// id-aa-signatureTimeStampToken (RFC 3161 appendix A), as OID content octets: the unsigned
+/// attribute that carries a PAdES B-T signature timestamp.
+pub use oid::SIGNATURE_TIME_STAMP_TOKEN;
 pub use parse::{
     SignedAttributes, SignedData, SignerId, SignerInfo, MAX_CERTIFICATES, MAX_CMS_SIZE, MAX_CRLS,
     MAX_DIGEST_ALGORITHMS, MAX_SIGNER_INFOS,

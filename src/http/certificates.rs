@@ -140,11 +140,12 @@ pub async fn validate(
         ..ValidationOptions::new(request.time.unwrap_or_else(OffsetDateTime::now_utc))
     };
     let report = blocking(move || {
+        let trust = state.trust.get();
         let r = validate_chain(
             &leaf,
             &intermediates,
-            &state.trust,
-            &state.revocation,
+            &trust.anchors,
+            &trust.revocation,
             &options,
         )
         .map_err(|e| ApiError::BadRequest(format!("the chain could not be evaluated: {e}")))?;

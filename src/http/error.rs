@@ -58,6 +58,13 @@ pub enum ApiError {
     /// A request with the same `Idempotency-Key` is being processed (retry shortly).
     #[error("{0}")]
     IdempotencyConflict(String),
+    /// The request conflicts with the current state (RFC 9110 §15.5.10): a key that cannot
+    /// change to the state asked, a document already revoked.
+    #[error("{0}")]
+    Conflict(String),
+    /// A certificate refused at registration (not this key's, not trusted, expired).
+    #[error("{0}")]
+    CertificateRefused(String),
     /// The `Idempotency-Key` was used for a different request (retrying will not help).
     #[error("{0}")]
     IdempotencyKeyReused(String),
@@ -95,6 +102,10 @@ impl ApiError {
             ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::IdempotencyConflict(_) => (StatusCode::CONFLICT, "idempotency_conflict"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::CertificateRefused(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "certificate_refused")
+            }
             ApiError::IdempotencyKeyReused(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
             }
@@ -122,6 +133,34 @@ impl From<crate::ledger::LedgerError> for ApiError {
                 ApiError::Unavailable("the ledger is unavailable; retry later".into())
             }
             other => ApiError::internal(format!("ledger: {other}")),
+        }
+    }
+}
+
+impl From<crate::keys::KeysError> for ApiError {
+    fn from(e: crate::keys::KeysError) -> Self {
+        use crate::keys::KeysError as K;
+        match e {
+            K::NotFound(m) => ApiError::NotFound(m),
+            K::Registration(m) => ApiError::CertificateRefused(m),
+            e @ K::Transition { .. } => ApiError::Conflict(e.to_string()),
+            // Token, file and registry failures may name paths or devices: logged only.
+            other => ApiError::internal(format!("keys: {other}")),
+        }
+    }
+}
+
+impl From<crate::pades::PadesError> for ApiError {
+    fn from(e: crate::pades::PadesError) -> Self {
+        use crate::pades::PadesError as P;
+        match e {
+            P::Pdf(p) => unreadable_pdf(&p),
+            P::Refused(m) => ApiError::SigningRefused(m),
+            P::Appearance(a) => ApiError::SigningRefused(format!("visible signature block: {a}")),
+            e @ (P::DocumentChanged | P::SignatureRejected | P::PreparedState(_)) => {
+                ApiError::SigningRefused(e.to_string())
+            }
+            other => ApiError::internal(format!("signing: {other}")),
         }
     }
 }

@@ -4,13 +4,17 @@
 //! error type ([`error::ApiError`]) maps every failure to a status and a stable JSON code;
 //! CPU-bound work (signing, verifying) and blocking I/O (databases) run on the blocking pool.
 
+pub mod admin;
+pub mod audit_trail;
 pub mod auth;
 pub mod body;
 pub mod certificates;
+pub mod citizen;
 pub mod config;
 pub mod document_id;
 pub mod documents;
 pub mod error;
+pub mod external;
 pub mod limits;
 pub mod metrics;
 pub mod ops;
@@ -19,6 +23,8 @@ pub mod service_store;
 pub mod sign;
 pub mod state;
 pub mod tlog;
+pub mod trust;
+pub mod tsa;
 pub mod verify;
 
 use axum::extract::DefaultBodyLimit;

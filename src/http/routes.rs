@@ -3,12 +3,12 @@
 //! being documented; the tests walk the same table.
 
 use axum::http::Method;
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{delete, get, post, MethodRouter};
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::OpenApi;
 
 use super::state::AppState;
-use super::{certificates, documents, ops, sign, tlog, verify};
+use super::{admin, certificates, citizen, documents, external, ops, sign, tlog, trust, verify};
 
 /// The OpenAPI description of one route: path, methods and operation from its handler.
 pub type RouteDoc = fn() -> (String, Vec<HttpMethod>, Operation);
@@ -48,6 +48,20 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: Method::POST,
+        path: "/v1/sign/prepare",
+        handler: || post(external::prepare),
+        heavy: true,
+        doc: doc::<external::__path_prepare>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/sign/complete",
+        handler: || post(external::complete),
+        heavy: true,
+        doc: doc::<external::__path_complete>,
+    },
+    RouteSpec {
+        method: Method::POST,
         path: "/v1/verify",
         handler: || post(verify::verify),
         heavy: true,
@@ -76,6 +90,27 @@ pub const ROUTES: &[RouteSpec] = &[
     },
     RouteSpec {
         method: Method::GET,
+        path: "/v/{id}",
+        handler: || get(citizen::citizen_page),
+        heavy: false,
+        doc: doc::<citizen::__path_citizen_page>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/static/citizen.js",
+        handler: || get(citizen::script),
+        heavy: false,
+        doc: doc::<citizen::__path_script>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/static/citizen.css",
+        handler: || get(citizen::style),
+        heavy: false,
+        doc: doc::<citizen::__path_style>,
+    },
+    RouteSpec {
+        method: Method::GET,
         path: "/checkpoint",
         handler: || get(tlog::checkpoint),
         heavy: false,
@@ -87,6 +122,90 @@ pub const ROUTES: &[RouteSpec] = &[
         handler: || get(tlog::tile),
         heavy: false,
         doc: doc::<tlog::__path_tile>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/admin/keys",
+        handler: || get(admin::list_keys),
+        heavy: false,
+        doc: doc::<admin::__path_list_keys>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/keys/{id}/certificate",
+        handler: || post(admin::register_certificate),
+        heavy: false,
+        doc: doc::<admin::__path_register_certificate>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/keys/{id}/activate",
+        handler: || post(admin::activate_key),
+        heavy: false,
+        doc: doc::<admin::__path_activate_key>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/keys/{id}/retire",
+        handler: || post(admin::retire_key),
+        heavy: false,
+        doc: doc::<admin::__path_retire_key>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/admin/tokens",
+        handler: || get(admin::list_tokens),
+        heavy: false,
+        doc: doc::<admin::__path_list_tokens>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/tokens",
+        handler: || post(admin::create_token),
+        heavy: false,
+        doc: doc::<admin::__path_create_token>,
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/v1/admin/tokens/{id}",
+        handler: || delete(admin::revoke_token),
+        heavy: false,
+        doc: doc::<admin::__path_revoke_token>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/documents/{id}/revoke",
+        handler: || post(admin::revoke_document),
+        heavy: false,
+        doc: doc::<admin::__path_revoke_document>,
+    },
+    RouteSpec {
+        method: Method::GET,
+        path: "/v1/admin/trust/anchors",
+        handler: || get(trust::list_anchors),
+        heavy: false,
+        doc: doc::<trust::__path_list_anchors>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/trust/anchors",
+        handler: || post(trust::add_anchors),
+        heavy: false,
+        doc: doc::<trust::__path_add_anchors>,
+    },
+    RouteSpec {
+        method: Method::DELETE,
+        path: "/v1/admin/trust/anchors/{sha256}",
+        handler: || delete(trust::remove_anchor),
+        heavy: false,
+        doc: doc::<trust::__path_remove_anchor>,
+    },
+    RouteSpec {
+        method: Method::POST,
+        path: "/v1/admin/trust/crls",
+        handler: || post(trust::add_crl),
+        heavy: false,
+        doc: doc::<trust::__path_add_crl>,
     },
     RouteSpec {
         method: Method::GET,
@@ -131,6 +250,17 @@ pub const ROUTES: &[RouteSpec] = &[
         super::documents::LedgerEvent,
         super::documents::DocumentStatus,
         super::sign::SignParams,
+        super::admin::Registered,
+        super::admin::Activated,
+        super::admin::KeyStateBody,
+        super::admin::NewTokenRequest,
+        super::admin::CreatedToken,
+        super::admin::DocumentAction,
+        super::trust::AnchorInfo,
+        super::trust::CrlInfo,
+        super::external::PrepareParams,
+        super::external::Prepared,
+        super::external::CompleteRequest,
         super::certificates::ValidateRequest,
     )),
     modifiers(&BearerAuth)

@@ -127,6 +127,15 @@ impl TokenInfo {
     }
 }
 
+/// One stored audit record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub seq: i64,
+    /// The canonical JSON of the record, as hashed into the ledger.
+    pub record: String,
+    pub ledger_index: u64,
+}
+
 /// A token just created: the secret is shown to its owner once and never stored.
 pub struct NewToken {
     pub info: TokenInfo,
@@ -202,6 +211,8 @@ trait Backend: Send {
     ) -> Result<Claim>;
     fn complete(&mut self, key: &[u8; 32], rec: &IdempotencyRecord) -> Result<()>;
     fn release(&mut self, key: &[u8; 32]) -> Result<()>;
+    fn insert_audit(&mut self, record: &str, ledger_index: i64) -> Result<()>;
+    fn audit_records(&mut self) -> Result<Vec<(i64, String, i64)>>;
 }
 
 /// The store: one connection, used by one request at a time (its transactions are short).
@@ -247,6 +258,27 @@ impl ServiceStore {
 
     fn backend(&self) -> MutexGuard<'_, Box<dyn Backend>> {
         self.backend.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stores an audit record (canonical JSON) whose hash the ledger holds at `ledger_index`.
+    pub fn insert_audit(&self, record: &str, ledger_index: u64) -> Result<()> {
+        self.backend()
+            .insert_audit(record, index_to_db(ledger_index)?)
+    }
+
+    /// Every stored audit record: (sequence number, record, ledger index), in order.
+    pub fn audit_records(&self) -> Result<Vec<AuditRow>> {
+        self.backend()
+            .audit_records()?
+            .into_iter()
+            .map(|(seq, record, index)| {
+                Ok(AuditRow {
+                    seq,
+                    record,
+                    ledger_index: index_from_db(Some(index))?,
+                })
+            })
+            .collect()
     }
 
     /// Creates a token with these scopes; the secret is in the result only.
@@ -333,6 +365,11 @@ CREATE TABLE IF NOT EXISTS kyso_api_tokens (
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
 );
+CREATE TABLE IF NOT EXISTS kyso_audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    record TEXT NOT NULL,
+    ledger_index INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS kyso_idempotency (
     key_sha256 BLOB PRIMARY KEY,
     fingerprint BLOB NOT NULL,
@@ -355,6 +392,11 @@ CREATE TABLE IF NOT EXISTS kyso_api_tokens (
     scopes TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     revoked_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS kyso_audit (
+    seq BIGSERIAL PRIMARY KEY,
+    record TEXT NOT NULL,
+    ledger_index BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS kyso_idempotency (
     key_sha256 BYTEA PRIMARY KEY,
@@ -434,6 +476,22 @@ fn token_info(t: (String, String, String, i64, Option<i64>)) -> Result<TokenInfo
 }
 
 impl Backend for Sqlite {
+    fn insert_audit(&mut self, record: &str, ledger_index: i64) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO kyso_audit (record, ledger_index) VALUES (?1, ?2)",
+            rusqlite::params![record, ledger_index],
+        )?;
+        Ok(())
+    }
+
+    fn audit_records(&mut self) -> Result<Vec<(i64, String, i64)>> {
+        let mut stmt = self
+            .0
+            .prepare("SELECT seq, record, ledger_index FROM kyso_audit ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     fn insert_token(&mut self, info: &TokenInfo, hash: &[u8; 32]) -> Result<()> {
         self.0.execute(
             "INSERT INTO kyso_api_tokens (id, token_sha256, label, scopes, created_at) \
@@ -577,6 +635,26 @@ fn pg_token(row: &postgres::Row) -> Result<TokenInfo> {
 }
 
 impl Backend for Pg {
+    fn insert_audit(&mut self, record: &str, ledger_index: i64) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO kyso_audit (record, ledger_index) VALUES ($1, $2)",
+            &[&record, &ledger_index],
+        )?;
+        Ok(())
+    }
+
+    fn audit_records(&mut self) -> Result<Vec<(i64, String, i64)>> {
+        Ok(self
+            .0
+            .query(
+                "SELECT seq, record, ledger_index FROM kyso_audit ORDER BY seq",
+                &[],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
     fn insert_token(&mut self, info: &TokenInfo, hash: &[u8; 32]) -> Result<()> {
         self.0.execute(
             "INSERT INTO kyso_api_tokens (id, token_sha256, label, scopes, created_at) \

@@ -68,14 +68,7 @@ struct Signed {
 }
 
 fn pades_error(e: PadesError) -> ApiError {
-    match e {
-        PadesError::Pdf(p) => unreadable_pdf(&p),
-        PadesError::Refused(m) => ApiError::SigningRefused(m),
-        PadesError::Appearance(a) => {
-            ApiError::SigningRefused(format!("visible signature block: {a}"))
-        }
-        other => ApiError::internal(format!("signing: {other}")),
-    }
+    ApiError::from(e)
 }
 
 /// The visible block's placement from the `visible` metadata field; every issued document
@@ -101,11 +94,12 @@ fn sign_and_record(
 ) -> Result<Signed, ApiError> {
     let placement = placement(params.visible.as_deref())?;
     let now = OffsetDateTime::now_utc();
+    let key = signer.key();
     let mut entry = Entry {
         kind: EntryKind::Issued,
         document_id_hash: [0; 32],
         revision_hash: [0; 32],
-        signer_cert_sha256: signer.cert_sha256,
+        signer_cert_sha256: key.cert_sha256,
         time: now.unix_timestamp(),
         agency: signer.agency.clone(),
         document_number: params.document_number.clone().unwrap_or_default(),
@@ -118,7 +112,7 @@ fn sign_and_record(
         .map_err(|e| ApiError::BadRequest(format!("metadata: {e}")))?;
     let doc = Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
     let id = DocumentId::random()?;
-    let mut appearance = SignatureAppearance::for_certificate(&signer.parsed, now);
+    let mut appearance = SignatureAppearance::for_certificate(&key.parsed, now);
     appearance.agency = Some(signer.agency.clone());
     appearance.qr_url = Some(state.verification_url(&id));
     appearance.ledger_key_id = Some(state.ledger_key_id.clone());
@@ -134,9 +128,9 @@ fn sign_and_record(
     };
     let signed = pades::sign(
         &doc,
-        &signer.key,
-        &signer.certificate,
-        &signer.chain,
+        key.key.as_ref(),
+        &key.certificate,
+        &key.chain,
         &options,
     )
     .map_err(pades_error)?;

@@ -6,7 +6,7 @@
 use std::ops::Deref;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use openssl::pkey::PKey;
 use sha2::{Digest, Sha256};
@@ -16,9 +16,11 @@ use super::limits::Gate;
 use super::metrics::Metrics;
 use super::service_store::{Scope, ServiceStore};
 use crate::cli::cert::{certificates as load_trust_file, trust_and_revocation, Unreadable};
+use crate::cli::keys::KEYS_SUBDIR;
 use crate::cli::ledger::load_or_create_log_key;
 use crate::cli::sign::{certificates, read_small};
-use crate::cms::PKeySigner;
+use crate::cms::{PKeySigner, RawSigner};
+use crate::keys::{KeyState, LoadedSigner, Registry};
 use crate::ledger::log::{Ledger, LedgerOptions, LogReader};
 use crate::ledger::postgres::PostgresConnect;
 use crate::ledger::sqlite::{SqliteConnect, SqlitePublished};
@@ -41,19 +43,56 @@ pub const DEMO_PKI_DIR: &str = "demo-pki";
 /// without holding many database connections per replica.
 pub const READ_CONNECTIONS: usize = 4;
 
-/// One signing identity, loaded.
-pub struct Signer {
-    pub name: String,
-    pub key: PKeySigner,
+/// The key a signer signs with, and its certificate. Replaced as a whole on rotation, so a
+/// request that took one sees a consistent key, certificate and chain.
+pub struct SignerKey {
+    /// The key registry id, for keys from `<data dir>/keys/`; `None` for a configured file.
+    pub key_id: Option<String>,
+    pub key: Box<dyn RawSigner + Send + Sync>,
     /// The signer certificate (DER).
     pub certificate: Vec<u8>,
     pub parsed: Certificate,
     /// CA certificates embedded with the signature (DER).
     pub chain: Vec<Vec<u8>>,
-    /// Agency recorded in the ledger.
-    pub agency: String,
     /// SHA-256 of the certificate DER, recorded in the ledger.
     pub cert_sha256: Hash,
+}
+
+/// One signing identity.
+pub struct Signer {
+    pub name: String,
+    /// Agency recorded in the ledger.
+    pub agency: String,
+    active: RwLock<Arc<SignerKey>>,
+}
+
+impl Signer {
+    /// A signer with its first active key.
+    pub fn new(name: String, agency: String, key: SignerKey) -> Signer {
+        Signer {
+            name,
+            agency,
+            active: RwLock::new(Arc::new(key)),
+        }
+    }
+
+    /// The active key at this instant; the caller signs a whole document with it.
+    pub fn key(&self) -> Arc<SignerKey> {
+        match self.active.read() {
+            Ok(k) => Arc::clone(&k),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Makes `key` the active key: requests that start afterwards use it, requests already
+    /// running finish with the key they took (rotation without a failed request).
+    pub fn rotate(&self, key: SignerKey) {
+        let next = Arc::new(key);
+        match self.active.write() {
+            Ok(mut k) => *k = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
+    }
 }
 
 /// Everything requests share. Cheap to clone.
@@ -84,10 +123,16 @@ pub struct Inner {
     pub signers: Vec<Signer>,
     /// The font of the visible blocks, loaded once at start.
     pub font: crate::pdf::font::FontFace,
-    pub trust: TrustStore,
-    pub revocation: RevocationData,
+    /// Trust anchors and revocation data: configured, plus those added by administrators.
+    pub trust: super::trust::TrustState,
     pub revocation_policy: RevocationPolicy,
     pub store: ServiceStore,
+    /// The data directory (key registry in its `keys/`).
+    pub data_dir: std::path::PathBuf,
+    /// Serializes admin changes to keys and documents within this process.
+    pub admin_lock: std::sync::Mutex<()>,
+    /// Two-step signing sessions.
+    pub sessions: super::external::Sessions,
     pub metrics: Metrics,
     pub gate: Gate,
 }
@@ -114,8 +159,10 @@ fn load_signer(c: &SignerConfig) -> Result<Signer, ConfigError> {
             c.key.display()
         ))
     })?;
-    let key = PKeySigner::with_default_algorithm(key)
-        .map_err(|e| cfg(format!("{}: {e}", c.key.display())))?;
+    let key: Box<dyn RawSigner + Send + Sync> = Box::new(
+        PKeySigner::with_default_algorithm(key)
+            .map_err(|e| cfg(format!("{}: {e}", c.key.display())))?,
+    );
     let mut file = certificates(&c.certificate).map_err(cfg)?.into_iter();
     let certificate = file
         .next()
@@ -139,23 +186,77 @@ fn load_signer(c: &SignerConfig) -> Result<Signer, ConfigError> {
             c.key.display()
         )));
     }
-    let agency = c.agency.clone().unwrap_or_else(|| {
-        crate::pades::appearance::SignatureAppearance::for_certificate(
-            &parsed,
-            time::OffsetDateTime::UNIX_EPOCH,
-        )
-        .agency
-        .unwrap_or_else(|| parsed.display_subject())
-    });
-    Ok(Signer {
-        name: c.name.clone(),
-        key,
-        cert_sha256: Sha256::digest(&certificate).into(),
-        certificate,
-        parsed,
-        chain,
+    let agency = c.agency.clone().unwrap_or_else(|| agency_of(&parsed));
+    Ok(Signer::new(
+        c.name.clone(),
         agency,
+        SignerKey {
+            key_id: None,
+            key,
+            cert_sha256: Sha256::digest(&certificate).into(),
+            certificate,
+            parsed,
+            chain,
+        },
+    ))
+}
+
+/// The agency a certificate names (its organization), or its subject.
+fn agency_of(parsed: &Certificate) -> String {
+    crate::pades::appearance::SignatureAppearance::for_certificate(
+        parsed,
+        time::OffsetDateTime::UNIX_EPOCH,
+    )
+    .agency
+    .unwrap_or_else(|| parsed.display_subject())
+}
+
+/// A registry key as a signer key.
+pub fn registry_key(loaded: LoadedSigner) -> Result<SignerKey, ConfigError> {
+    let parsed = Certificate::from_der(&loaded.certificate)
+        .map_err(|e| cfg(format!("key {}: {e}", loaded.key_id)))?;
+    Ok(SignerKey {
+        key_id: Some(loaded.key_id),
+        key: loaded.signer,
+        cert_sha256: Sha256::digest(&loaded.certificate).into(),
+        certificate: loaded.certificate,
+        parsed,
+        chain: loaded.chain,
     })
+}
+
+/// Applies the active keys of the key registry in `<data dir>/keys/`: a signer the
+/// configuration names takes its registry key (the rotated one); a signer known only to the
+/// registry is added.
+fn apply_registry(data_dir: &Path, signers: &mut Vec<Signer>) -> Result<(), ConfigError> {
+    let dir = data_dir.join(KEYS_SUBDIR);
+    if !dir.join(crate::keys::REGISTRY_FILE).is_file() {
+        return Ok(());
+    }
+    let registry = Registry::open(&dir).map_err(|e| cfg(e.to_string()))?;
+    for record in registry.records() {
+        if record.state != KeyState::Active {
+            continue;
+        }
+        if !super::config::valid_signer_name(&record.signer) {
+            return Err(cfg(format!(
+                "key {}: signer name {:?} is not a valid signer name",
+                record.id, record.signer
+            )));
+        }
+        let loaded = registry
+            .load_signer(&record.id)
+            .map_err(|e| cfg(format!("key {}: {e}", record.id)))?;
+        let key = registry_key(loaded)?;
+        match signers.iter().find(|s| s.name == record.signer) {
+            Some(s) => s.rotate(key),
+            None => {
+                let agency = agency_of(&key.parsed);
+                signers.push(Signer::new(record.signer.clone(), agency, key));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The public half of a PEM private key.
@@ -256,7 +357,7 @@ fn demo_material(
     signers: &[Signer],
     anchors: &[std::path::PathBuf],
 ) -> Result<Option<String>, ConfigError> {
-    if let Some(s) = signers.iter().find(|s| is_demo(&s.parsed)) {
+    if let Some(s) = signers.iter().find(|s| is_demo(&s.key().parsed)) {
         return Ok(Some(format!("the certificate of signer {}", s.name)));
     }
     for path in anchors {
@@ -277,13 +378,15 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
     if config.development {
         development_material(&mut config)?;
     }
-    let signers = config
+    let mut signers = config
         .signers
         .iter()
         .map(load_signer)
         .collect::<Result<Vec<_>, _>>()?;
+    apply_registry(&config.data_dir, &mut signers)?;
     config.check_safe(demo_material(&signers, &config.trust.anchors)?.as_deref())?;
-    let (trust, revocation) = load_trust(&config.trust)?;
+    let (anchors, revocation) = load_trust(&config.trust)?;
+    let trust = super::trust::with_added(&config.data_dir, anchors, revocation).map_err(cfg)?;
     // Every issued document has a visible block: without a font, refuse to start rather than
     // fail every signing.
     let font = crate::pades::fonts::FontChoice::default()
@@ -328,10 +431,12 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
         ledger_verifier_key: verifier,
         signers,
         font,
-        trust,
-        revocation,
+        trust: super::trust::TrustState::new(trust),
         revocation_policy: config.trust.revocation,
         store,
+        data_dir: config.data_dir.clone(),
+        admin_lock: std::sync::Mutex::new(()),
+        sessions: super::external::Sessions::default(),
         metrics: Metrics::default(),
         gate: Gate::new(limits.max_in_flight, limits.queue, limits.queue_wait),
     };

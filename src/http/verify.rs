@@ -43,17 +43,23 @@ struct SignatureLedger {
 }
 
 /// The prefixes of the file a revision may have been recorded under: up to its `%%EOF` line
-/// end, and up to the marker itself when they differ.
+/// end, and up to the marker itself when they differ. One pass over the file: the hash up to
+/// the marker is extended by the end-of-line bytes.
 fn revision_hashes(pdf: &[u8], end: u64, marker_end: u64) -> Vec<[u8; 32]> {
-    let mut ends = vec![end];
-    if marker_end != end {
-        ends.push(marker_end);
+    let (Ok(end), Ok(marker)) = (usize::try_from(end), usize::try_from(marker_end)) else {
+        return Vec::new();
+    };
+    let (Some(prefix), Some(eol)) = (pdf.get(..marker), pdf.get(marker..end)) else {
+        return Vec::new();
+    };
+    let to_marker = Sha256::new_with_prefix(prefix);
+    let mut to_end = to_marker.clone();
+    to_end.update(eol);
+    let mut out = vec![to_end.finalize().into()];
+    if marker != end {
+        out.push(to_marker.finalize().into());
     }
-    ends.into_iter()
-        .filter_map(|e| usize::try_from(e).ok())
-        .filter_map(|e| pdf.get(..e))
-        .map(|prefix| Sha256::digest(prefix).into())
-        .collect()
+    out
 }
 
 fn check_signatures<S: ByteSource>(
@@ -122,10 +128,11 @@ fn verify_blocking(
     policy: RevocationPolicy,
 ) -> Result<serde_json::Value, ApiError> {
     let (doc, damage) = open_salvaging(pdf).map_err(|e| unreadable_pdf(&e))?;
+    let trust = state.trust.get();
     let options = VerifyOptions {
         now: OffsetDateTime::now_utc(),
-        trust: &state.trust,
-        revocation: &state.revocation,
+        trust: &trust.anchors,
+        revocation: &trust.revocation,
         revocation_policy: policy,
     };
     let mut report = pades::verify(&doc, &options).map_err(|e| match e {

@@ -9,7 +9,7 @@
 //! | field | bytes |
 //! |---|---|
 //! | version (1) | 1 |
-//! | kind (1 issued, 2 revoked, 3 superseded) | 1 |
+//! | kind (1 issued, 2 revoked, 3 superseded, 4 audit) | 1 |
 //! | SHA-256 of the document id | 32 |
 //! | SHA-256 of the signed revision | 32 |
 //! | SHA-256 of the signer certificate (DER) | 32 |
@@ -58,6 +58,11 @@ pub enum EntryKind {
     Revoked,
     /// The document was replaced by another one.
     Superseded,
+    /// An administrative action (key rotation, token, revocation...) recorded in the service's
+    /// audit trail: `document_id_hash` is the SHA-256 of the stored audit record, every other
+    /// field is empty, so the public log carries no detail of it, yet altering or deleting the
+    /// stored record is detectable against the log.
+    Audit,
 }
 
 impl EntryKind {
@@ -67,6 +72,7 @@ impl EntryKind {
             EntryKind::Issued => "issued",
             EntryKind::Revoked => "revoked",
             EntryKind::Superseded => "superseded",
+            EntryKind::Audit => "audit",
         }
     }
 
@@ -75,6 +81,7 @@ impl EntryKind {
             EntryKind::Issued => 1,
             EntryKind::Revoked => 2,
             EntryKind::Superseded => 3,
+            EntryKind::Audit => 4,
         }
     }
 
@@ -83,6 +90,7 @@ impl EntryKind {
             1 => Ok(EntryKind::Issued),
             2 => Ok(EntryKind::Revoked),
             3 => Ok(EntryKind::Superseded),
+            4 => Ok(EntryKind::Audit),
             other => Err(entry_err(format!("unknown entry kind {other}"))),
         }
     }
@@ -164,6 +172,17 @@ impl Entry {
             ),
             EntryKind::Revoked if self.superseded_by.is_some() => {
                 Err(entry_err("a revoked entry has no superseding document"))
+            }
+            EntryKind::Audit
+                if self.reason.is_some()
+                    || self.superseded_by.is_some()
+                    || !self.agency.is_empty()
+                    || !self.document_number.is_empty()
+                    || !self.document_kind.is_empty() =>
+            {
+                Err(entry_err(
+                    "an audit entry carries only the record's hash and time",
+                ))
             }
             EntryKind::Superseded if self.superseded_by.is_none() => Err(entry_err(
                 "a superseded entry names its superseding document",

@@ -82,7 +82,13 @@ pub struct LogReader {
     verifier: Ed25519Verifier,
     store: Mutex<Box<dyn LedgerStore>>,
     cache: Mutex<TileCache>,
+    /// The last stored checkpoint whose signature was checked, with its bytes: lookups reuse it
+    /// while the tree does not grow instead of checking an Ed25519 signature per request.
+    verified: Mutex<Option<Arc<VerifiedCheckpoint>>>,
 }
+
+/// A stored checkpoint's bytes and their parse, after its signature was checked.
+type VerifiedCheckpoint = (Vec<u8>, SignedCheckpoint);
 
 fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -104,6 +110,7 @@ impl LogReader {
             verifier,
             store: Mutex::new(store),
             cache: Mutex::new(TileCache::new(options.tile_cache_tiles)),
+            verified: Mutex::new(None),
         };
         let (state, cp) = reader.current()?;
         if cp.checkpoint().size != state.size {
@@ -129,10 +136,16 @@ impl LogReader {
         &self.verifier
     }
 
-    /// The committed state and its parsed checkpoint, checked against the log identity.
+    /// The committed state and its parsed checkpoint, checked against the log identity (once
+    /// per distinct checkpoint).
     fn current(&self) -> Result<(TreeState, SignedCheckpoint), LedgerError> {
         let state = lock(&self.store).state()?;
+        let cached = lock(&self.verified).clone();
+        if let Some(known) = cached.filter(|k| k.0 == state.checkpoint) {
+            return Ok((state, known.1.clone()));
+        }
         let cp = self.parse_own_checkpoint(&state.checkpoint)?;
+        *lock(&self.verified) = Some(Arc::new((state.checkpoint.clone(), cp.clone())));
         Ok((state, cp))
     }
 
@@ -309,9 +322,12 @@ impl LogReader {
                     checkpoint: cp.clone(),
                 },
             };
-            let extra = found.proof.extra.as_deref().unwrap_or_default();
-            let report = found.proof.verify_entry(extra, &self.verifier, &[])?;
-            if !report.is_valid() {
+            // The checkpoint's signature was checked by `current`; the proof must lead to it.
+            let body = cp.checkpoint();
+            let leaf = merkle::leaf_hash(found.proof.extra.as_deref().unwrap_or_default());
+            let inclusion =
+                merkle::verify_inclusion(index, body.size, &leaf, &found.proof.proof, &body.root)?;
+            if !inclusion.is_valid() {
                 return Err(corrupt(format!(
                     "the proof of entry {index} does not verify"
                 )));

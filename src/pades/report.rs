@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::changes::Changes;
+use super::ltv::Level;
 use crate::pki::report::PathCert;
 use crate::verdict::{Indication, SubIndication};
 
@@ -58,6 +59,14 @@ pub struct SignatureReport {
     pub revision: Option<usize>,
     /// The certification path, end entity first.
     pub path: Vec<PathCert>,
+    /// The PAdES baseline level this signature reached, when it is TOTAL_PASSED.
+    pub level: Option<Level>,
+    /// Where `validation_time` comes from: `signature_timestamp`, `document_timestamp` (a
+    /// later document timestamp proves the signature existed then) or `current_time`.
+    pub time_source: &'static str,
+    /// The trusted time behind `timestamp_time`, for the verifier's own use.
+    #[serde(skip)]
+    pub timestamp_at: Option<time::OffsetDateTime>,
 }
 
 /// The verdict on a document.
@@ -69,6 +78,9 @@ pub struct DocumentReport {
     pub warnings: Vec<String>,
     pub revisions: usize,
     pub signatures: Vec<SignatureReport>,
+    /// The lowest PAdES level among the signatures (document timestamps aside), when every
+    /// one of them is TOTAL_PASSED.
+    pub level: Option<Level>,
 }
 
 impl DocumentReport {

@@ -9,7 +9,8 @@ use time::{OffsetDateTime, UtcOffset};
 use super::appearance::SignatureAppearance;
 use super::error::PadesError;
 use super::fields;
-use crate::cms::{sign_detached, RawSigner};
+use super::ltv::Timestamper;
+use crate::cms::{prepare, RawSigner, SignRequest};
 use crate::pdf::{
     ByteSource, Dict, Document, IncrementalUpdate, IncrementalWriter, Object, PdfString,
     SignatureField,
@@ -68,6 +69,21 @@ pub struct SignOptions {
     pub appearance: Option<SignatureAppearance>,
 }
 
+impl SignOptions {
+    /// An invisible, uncertified signature claiming `claimed_time`, with no reason or
+    /// location, in the first free `SigN` field.
+    pub fn new(claimed_time: OffsetDateTime) -> SignOptions {
+        SignOptions {
+            claimed_time,
+            reason: None,
+            location: None,
+            certify: None,
+            field_name: None,
+            appearance: None,
+        }
+    }
+}
+
 /// The signed update: append [`update`](Self::update)`.bytes` to the unchanged original.
 #[derive(Debug, Clone)]
 pub struct SignedUpdate {
@@ -100,7 +116,7 @@ pub fn pdf_date(t: OffsetDateTime) -> String {
 
 /// Hashes `doc`'s bytes followed by the two signed parts of `update`, reading the document in
 /// [`HASH_CHUNK`] pieces.
-fn hash_signed_bytes<S: ByteSource>(
+pub(super) fn hash_signed_bytes<S: ByteSource>(
     doc: &Document<S>,
     update: &IncrementalUpdate,
 ) -> Result<[u8; 32], PadesError> {
@@ -132,7 +148,7 @@ fn hash_signed_bytes<S: ByteSource>(
 }
 
 /// Signs `doc` with `signer` (whose certificate is `certificate`, DER; `chain` the other
-/// certificates to embed).
+/// certificates to embed): PAdES B-B.
 pub fn sign<S: ByteSource>(
     doc: &Document<S>,
     signer: &dyn RawSigner,
@@ -140,6 +156,51 @@ pub fn sign<S: ByteSource>(
     chain: &[Vec<u8>],
     options: &SignOptions,
 ) -> Result<SignedUpdate, PadesError> {
+    sign_timestamped(doc, signer, certificate, chain, options, None)
+}
+
+/// [`sign`], and with a `timestamper` PAdES B-T: the signature value is time-stamped and the
+/// token goes into the CMS unsigned attributes (RFC 3161 appendix A).
+pub fn sign_timestamped<S: ByteSource>(
+    doc: &Document<S>,
+    signer: &dyn RawSigner,
+    certificate: &[u8],
+    chain: &[Vec<u8>],
+    options: &SignOptions,
+    timestamper: Option<&dyn Timestamper>,
+) -> Result<SignedUpdate, PadesError> {
+    let certs_len: usize = certificate.len() + chain.iter().map(Vec::len).sum::<usize>();
+    let (mut update, field_name) = signature_update(doc, certs_len, options)?;
+    let digest = hash_signed_bytes(doc, &update)?;
+    let prepared = prepare(&SignRequest {
+        content_digest: digest,
+        signer_certificate: certificate,
+        chain,
+        algorithm: signer.algorithm(),
+    })?;
+    let signature = signer.sign(prepared.signed_attributes_der())?;
+    let token = match timestamper {
+        Some(t) => Some(t.timestamp(&Sha256::digest(&signature).into())?),
+        None => None,
+    };
+    let cms = prepared.assemble(&signature, token.as_deref())?;
+    update.embed_signature(&cms)?;
+    Ok(SignedUpdate {
+        update,
+        field_name,
+        digest,
+    })
+}
+
+/// The incremental update that adds a signature field, its widget and a signature dictionary
+/// whose `/Contents` placeholder holds `certs_len` bytes of certificates plus
+/// [`CONTENTS_MARGIN`]; returns it with the field's name. Refuses what the document's DocMDP
+/// permission or existing fields forbid.
+pub(super) fn signature_update<S: ByteSource>(
+    doc: &Document<S>,
+    certs_len: usize,
+    options: &SignOptions,
+) -> Result<(IncrementalUpdate, String), PadesError> {
     if let Some((_, 1)) = super::changes::docmdp_permission(doc)? {
         return Err(PadesError::Refused(
             "tài liệu đã chứng nhận không cho phép thay đổi / the document is certified with \
@@ -197,8 +258,7 @@ pub fn sign<S: ByteSource>(
         sigref.set("TransformParams", params);
         sig.set("Reference", vec![Object::Dict(sigref)]);
     }
-    let certs_len: usize = certificate.len() + chain.iter().map(Vec::len).sum::<usize>();
-    let value = w.add_signature_dictionary(sig, certs_len + CONTENTS_MARGIN)?;
+    let value = w.add_signature_dictionary(sig, certs_len.saturating_add(CONTENTS_MARGIN))?;
 
     let placed = match &options.appearance {
         Some(a) => a.add_to(doc, &mut w)?,
@@ -216,29 +276,31 @@ pub fn sign<S: ByteSource>(
         value: Some(value),
     })?;
     if options.certify.is_some() {
-        let root = w.catalog_ref()?;
-        let mut catalog = match w.current(root)? {
-            Object::Dict(d) => d,
-            _ => {
-                return Err(PadesError::Refused(
-                    "the catalog is not a dictionary".into(),
-                ))
-            }
-        };
         let mut perms = Dict::new();
         perms.set("DocMDP", value);
-        catalog.set("Perms", perms);
-        w.replace_object(root, catalog);
+        set_catalog_entry(&mut w, "Perms", perms)?;
     }
-    let mut update = w.finish()?;
-    let digest = hash_signed_bytes(doc, &update)?;
-    let cms = sign_detached(digest, certificate, chain, signer)?;
-    update.embed_signature(&cms)?;
-    Ok(SignedUpdate {
-        update,
-        field_name,
-        digest,
-    })
+    Ok((w.finish()?, field_name))
+}
+
+/// Gives the catalog `key` = `value` in the update `w` (`/Perms` of a certification, `/DSS`).
+pub(super) fn set_catalog_entry<S: ByteSource>(
+    w: &mut IncrementalWriter<'_, S>,
+    key: &str,
+    value: impl Into<Object>,
+) -> Result<(), PadesError> {
+    let root = w.catalog_ref()?;
+    let mut catalog = match w.current(root)? {
+        Object::Dict(d) => d,
+        _ => {
+            return Err(PadesError::Refused(
+                "the catalog is not a dictionary".into(),
+            ))
+        }
+    };
+    catalog.set(key, value);
+    w.replace_object(root, catalog);
+    Ok(())
 }
 
 /// Room in `/Contents` for a document timestamp token: the TSA's signature, TSTInfo and the
@@ -280,6 +342,29 @@ pub fn add_document_timestamp<S: ByteSource>(
         field_name,
         digest,
     })
+}
+
+/// The bytes to append to `bytes` (a complete PDF) for long-term validation: a revision adding
+/// `material` to `/DSS` (when anything is new), then, with a `timestamper`, a document
+/// timestamp over everything (B-LTA). The original bytes stay as they are, so hashes of
+/// earlier revisions still match.
+pub fn extend(
+    bytes: &[u8],
+    material: &super::ltv::ValidationMaterial,
+    timestamper: Option<&dyn Timestamper>,
+) -> Result<Vec<u8>, PadesError> {
+    let doc = Document::open(bytes)?;
+    let mut tail = match super::ltv::add_dss(&doc, material)? {
+        Some(update) => update.bytes,
+        None => Vec::new(),
+    };
+    if let Some(t) = timestamper {
+        let combined = [bytes, &tail].concat();
+        let doc = Document::open(combined.as_slice())?;
+        let stamped = add_document_timestamp(&doc, |digest| t.timestamp(digest))?;
+        tail.extend_from_slice(&stamped.update.bytes);
+    }
+    Ok(tail)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use time::{OffsetDateTime, UtcOffset};
 use super::changes::{analyse_changes, docmdp_permission, Changes};
 use super::error::PadesError;
 use super::fields::{signature_fields, FieldInfo};
+use super::ltv::{dss_material, Level};
 use super::report::{Coverage, DocumentReport, SignatureReport, SignerSummary};
 use super::sign::HASH_CHUNK;
 use crate::cms::{
@@ -191,20 +192,79 @@ pub fn verify<S: ByteSource>(
             DssData::default()
         }
     };
+    let embedded = RevocationData {
+        crls: dss.crls,
+        ocsp: dss.ocsp,
+    };
     let mut revocation = options.revocation.clone();
-    revocation.crls.extend(dss.crls);
-    revocation.ocsp.extend(dss.ocsp);
+    revocation.crls.extend(embedded.crls.iter().cloned());
+    revocation.ocsp.extend(embedded.ocsp.iter().cloned());
     let options = &VerifyOptions {
         revocation: &revocation,
         ..options.clone()
     };
-    let extra_certs = dss.certs;
     let docmdp = docmdp_permission(doc).unwrap_or(None);
-    let mut signatures = Vec::new();
     let signed: Vec<&FieldInfo> = fields.iter().filter(|f| f.has_value).collect();
-    for field in signed.iter().take(MAX_SIGNATURES) {
-        signatures.push(verify_field(doc, field, docmdp, &extra_certs, options));
+    let checked: Vec<&FieldInfo> = signed.iter().take(MAX_SIGNATURES).copied().collect();
+    let mut ctx = Context {
+        options,
+        docmdp,
+        extra_certs: &dss.certs,
+        embedded: &embedded,
+        at: options.now,
+        poe: Vec::new(),
+    };
+    // Document timestamps first, latest first: the latest is judged now, each earlier one at
+    // the time of the valid document timestamp that covers it (its proof of existence).
+    let mut reports: Vec<Option<SignatureReport>> = vec![None; checked.len()];
+    let mut stamps: Vec<(usize, SignatureReport)> = checked
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| is_document_timestamp(doc, f))
+        .map(|(i, f)| (i, verify_field(doc, f, &ctx)))
+        .collect();
+    stamps.sort_by_key(|(_, r)| std::cmp::Reverse(r.revision));
+    for (i, report) in stamps {
+        let report = if ctx.at == options.now {
+            report
+        } else {
+            checked
+                .get(i)
+                .map(|f| verify_field(doc, f, &ctx))
+                .unwrap_or(report)
+        };
+        if report.indication == Indication::TotalPassed {
+            if let (Some(rev), Some(t)) = (report.revision, report.timestamp_at) {
+                ctx.poe.push((rev, t));
+                ctx.at = t;
+            }
+        }
+        if let Some(slot) = reports.get_mut(i) {
+            *slot = Some(report);
+        }
     }
+    ctx.at = options.now;
+    let dss_revisions: Vec<usize> = (0..=last)
+        .filter(|&rev| {
+            doc.catalog_in(rev)
+                .is_ok_and(|(_, catalog)| catalog.contains("DSS"))
+        })
+        .collect();
+    for (i, field) in checked.iter().enumerate() {
+        if let Some(slot @ None) = reports.get_mut(i) {
+            let mut report = verify_field(doc, field, &ctx);
+            if let (Some(level), Some(rev)) = (report.level, report.revision) {
+                let archived = ctx.poe.iter().any(|&(ts_rev, _)| {
+                    ts_rev > rev && dss_revisions.iter().any(|&d| d > rev && d <= ts_rev)
+                });
+                if level == Level::BLt && archived {
+                    report.level = Some(Level::BLta);
+                }
+            }
+            *slot = Some(report);
+        }
+    }
+    let signatures: Vec<SignatureReport> = reports.into_iter().flatten().collect();
     let too_many = signed.len() > MAX_SIGNATURES;
     if too_many {
         warnings.push(format!(
@@ -226,21 +286,64 @@ pub fn verify<S: ByteSource>(
             .iter()
             .fold(Indication::TotalPassed, |acc, s| acc.worst(s.indication))
     };
+    let level = if indication == Indication::TotalPassed {
+        signatures
+            .iter()
+            .filter(|s| s.kind != "document_timestamp")
+            .map(|s| s.level)
+            .min()
+            .flatten()
+    } else {
+        None
+    };
     Ok(DocumentReport {
         indication,
         warnings,
         revisions: doc.revisions().len(),
         signatures,
+        level,
+    })
+}
+
+/// What every field's verification shares.
+struct Context<'a> {
+    options: &'a VerifyOptions<'a>,
+    docmdp: Option<(ObjRef, i64)>,
+    /// Certificates of the `/DSS`.
+    extra_certs: &'a [Vec<u8>],
+    /// The revocation data embedded in the file (`/DSS`): a signature whose chain these
+    /// alone validate has reached B-LT.
+    embedded: &'a RevocationData,
+    /// When a document timestamp's authority is validated: now for the latest, the next
+    /// timestamp's time for the ones it covers.
+    at: OffsetDateTime,
+    /// Valid document timestamps: the revision each covers and its time.
+    poe: Vec<(usize, OffsetDateTime)>,
+}
+
+/// Whether the field's signature dictionary is a document timestamp (`/Type /DocTimeStamp`
+/// or `/SubFilter /ETSI.RFC3161`).
+fn is_document_timestamp<S: ByteSource>(doc: &Document<S>, field: &FieldInfo) -> bool {
+    let Some(r) = field.value_ref else {
+        return false;
+    };
+    doc.dict_in(
+        doc.last_revision(),
+        &Object::Ref(r),
+        "the signature dictionary",
+    )
+    .is_ok_and(|sig| {
+        sig.get_name("Type") == Some(b"DocTimeStamp")
+            || sig.get_name("SubFilter") == Some(b"ETSI.RFC3161")
     })
 }
 
 fn verify_field<S: ByteSource>(
     doc: &Document<S>,
     field: &FieldInfo,
-    docmdp: Option<(ObjRef, i64)>,
-    extra_certs: &[Vec<u8>],
-    options: &VerifyOptions<'_>,
+    ctx: &Context<'_>,
 ) -> SignatureReport {
+    let options = ctx.options;
     let mut report = SignatureReport {
         field: field.name.clone(),
         kind: "signature",
@@ -259,17 +362,12 @@ fn verify_field<S: ByteSource>(
         docmdp: None,
         revision: None,
         path: Vec::new(),
+        level: None,
+        time_source: "current_time",
+        timestamp_at: None,
     };
     let mut findings: Vec<Finding> = Vec::new();
-    check_field(
-        doc,
-        field,
-        docmdp,
-        extra_certs,
-        options,
-        &mut report,
-        &mut findings,
-    );
+    check_field(doc, field, ctx, &mut report, &mut findings);
     if doc.needs_repair() {
         findings.push(failed(
             SubIndication::FormatFailure,
@@ -297,18 +395,20 @@ fn verify_field<S: ByteSource>(
             report.reason = "chữ ký hợp lệ / the signature is valid".into();
         }
     }
+    if report.indication != Indication::TotalPassed {
+        report.level = None;
+    }
     report
 }
 
 fn check_field<S: ByteSource>(
     doc: &Document<S>,
     field: &FieldInfo,
-    docmdp: Option<(ObjRef, i64)>,
-    extra_certs: &[Vec<u8>],
-    options: &VerifyOptions<'_>,
+    ctx: &Context<'_>,
     report: &mut SignatureReport,
     findings: &mut Vec<Finding>,
 ) {
+    let docmdp = ctx.docmdp;
     let last = doc.last_revision();
     let Some(sig_ref) = field.value_ref else {
         findings.push(failed(
@@ -414,7 +514,7 @@ fn check_field<S: ByteSource>(
     };
 
     if is_doc_ts {
-        check_document_timestamp(doc, &ranges, &contents, options, report, findings);
+        check_document_timestamp(doc, &ranges, &contents, ctx, report, findings);
     } else {
         match sub_filter.as_deref() {
             Some("ETSI.CAdES.detached") | Some("adbe.pkcs7.detached") => {}
@@ -426,15 +526,7 @@ fn check_field<S: ByteSource>(
                 return;
             }
         }
-        check_cms(
-            doc,
-            &ranges,
-            &contents,
-            extra_certs,
-            options,
-            report,
-            findings,
-        );
+        check_cms(doc, &ranges, &contents, ctx, report, findings);
     }
 
     // Changes after the covered revision.
@@ -462,11 +554,11 @@ fn check_cms<S: ByteSource>(
     doc: &Document<S>,
     ranges: &[(u64, u64); 2],
     contents: &[u8],
-    extra_certs: &[Vec<u8>],
-    options: &VerifyOptions<'_>,
+    ctx: &Context<'_>,
     report: &mut SignatureReport,
     findings: &mut Vec<Finding>,
 ) {
+    let options = ctx.options;
     let signed = match SignedData::parse(contents) {
         Ok(s) => s,
         Err(e) => {
@@ -539,15 +631,30 @@ fn check_cms<S: ByteSource>(
 
     // Trusted time: a valid signature timestamp with a valid TSA chain.
     let mut time = options.now;
+    let mut tsa_embedded_ok = false;
     for token in &signer.signature_timestamps {
         match verify_timestamp(token, &signer.signature_value, None) {
             Ok(ts) if ts.is_valid() => {
                 let at = ts.info.gen_time;
                 match tsa_chain_ok(&ts.cms.signers, &ts.cms.certificates, at, options) {
-                    Ok(()) => {
+                    Ok(()) if report.timestamp_at.is_none() => {
                         time = at;
                         report.timestamp_time = Some(rfc3339(at));
+                        report.timestamp_at = Some(at);
+                        report.time_source = "signature_timestamp";
+                        let embedded_only = VerifyOptions {
+                            revocation: ctx.embedded,
+                            revocation_policy: RevocationPolicy::Require,
+                            ..options.clone()
+                        };
+                        let mut certs = ts.cms.certificates.clone();
+                        certs.extend(ctx.extra_certs.iter().cloned());
+                        tsa_embedded_ok =
+                            tsa_chain_ok(&ts.cms.signers, &certs, at, &embedded_only).is_ok();
                     }
+                    Ok(()) => report
+                        .warnings
+                        .push("a further signature timestamp was not used".into()),
                     Err(why) => report.warnings.push(format!(
                         "the signature timestamp's authority is not trusted: {why}"
                     )),
@@ -562,18 +669,64 @@ fn check_cms<S: ByteSource>(
                 .push(format!("the signature timestamp cannot be read: {e}")),
         }
     }
+    if report.timestamp_at.is_none() {
+        // A valid document timestamp over this signature's revision proves it existed then.
+        let covering = report.revision.and_then(|rev| {
+            ctx.poe
+                .iter()
+                .filter(|&&(ts_rev, _)| ts_rev >= rev)
+                .map(|&(_, t)| t)
+                .min()
+        });
+        if let Some(t) = covering {
+            time = t;
+            report.time_source = "document_timestamp";
+        }
+    }
     report.validation_time = rfc3339(time);
     let mut certs = cms.certificates.clone();
-    certs.extend(extra_certs.iter().cloned());
-    let mut revocation = options.revocation.clone();
-    revocation
+    certs.extend(ctx.extra_certs.iter().cloned());
+    let cms_crls: Vec<Crl> = cms
         .crls
-        .extend(cms.crls.iter().filter_map(|c| Crl::from_der(c).ok()));
-    let options = &VerifyOptions {
+        .iter()
+        .filter_map(|c| Crl::from_der(c).ok())
+        .collect();
+    let mut revocation = options.revocation.clone();
+    revocation.crls.extend(cms_crls.iter().cloned());
+    let options_all = &VerifyOptions {
         revocation: &revocation,
         ..options.clone()
     };
-    chain(cert_der, &certs, time, options, report, findings);
+    let passed = chain(cert_der, &certs, time, options_all, report, findings);
+    if passed {
+        report.level = Some(if report.timestamp_at.is_some() {
+            let mut embedded = ctx.embedded.clone();
+            embedded.crls.extend(cms_crls);
+            let embedded_only = VerifyOptions {
+                revocation: &embedded,
+                revocation_policy: RevocationPolicy::Require,
+                ..options.clone()
+            };
+            let mut scratch_report = report.clone();
+            let mut scratch = Vec::new();
+            if tsa_embedded_ok
+                && chain(
+                    cert_der,
+                    &certs,
+                    time,
+                    &embedded_only,
+                    &mut scratch_report,
+                    &mut scratch,
+                )
+            {
+                Level::BLt
+            } else {
+                Level::BT
+            }
+        } else {
+            Level::BB
+        });
+    }
 }
 
 fn tsa_chain_ok(
@@ -612,6 +765,7 @@ fn tsa_chain_ok(
     }
 }
 
+/// Validates the signer's chain at `time` into `report`; true when it passed.
 fn chain(
     cert_der: &[u8],
     embedded: &[Vec<u8>],
@@ -619,7 +773,7 @@ fn chain(
     options: &VerifyOptions<'_>,
     report: &mut SignatureReport,
     findings: &mut Vec<Finding>,
-) {
+) -> bool {
     let leaf = match Certificate::from_der(cert_der) {
         Ok(c) => c,
         Err(e) => {
@@ -627,7 +781,7 @@ fn chain(
                 SubIndication::FormatFailure,
                 format!("the signer's certificate cannot be read: {e}"),
             ));
-            return;
+            return false;
         }
     };
     let p = PathCert::of(&leaf);
@@ -665,12 +819,16 @@ fn chain(
                     reason: format!("chuỗi chứng thư / certificate chain: {}", r.reason),
                 });
             }
+            r.is_valid()
         }
-        Err(e) => findings.push(Finding {
-            indication: Indication::Indeterminate,
-            sub: SubIndication::CertificateChainGeneralFailure,
-            reason: format!("the chain could not be evaluated: {e}"),
-        }),
+        Err(e) => {
+            findings.push(Finding {
+                indication: Indication::Indeterminate,
+                sub: SubIndication::CertificateChainGeneralFailure,
+                reason: format!("the chain could not be evaluated: {e}"),
+            });
+            false
+        }
     }
 }
 
@@ -678,10 +836,11 @@ fn check_document_timestamp<S: ByteSource>(
     doc: &Document<S>,
     ranges: &[(u64, u64); 2],
     contents: &[u8],
-    options: &VerifyOptions<'_>,
+    ctx: &Context<'_>,
     report: &mut SignatureReport,
     findings: &mut Vec<Finding>,
 ) {
+    let options = ctx.options;
     let info = match read_tst_info(trim_padding(contents)) {
         Ok(i) => i,
         Err(e) => {
@@ -704,6 +863,11 @@ fn check_document_timestamp<S: ByteSource>(
         Ok(ts) => {
             report.intact = ts.imprint_ok && ts.cms.signers.iter().all(|s| s.signature_ok);
             report.timestamp_time = Some(rfc3339(ts.info.gen_time));
+            report.timestamp_at = Some(ts.info.gen_time);
+            report.validation_time = rfc3339(ctx.at);
+            if ctx.at != options.now {
+                report.time_source = "document_timestamp";
+            }
             if !ts.imprint_ok {
                 findings.push(failed(
                     SubIndication::HashFailure,
@@ -730,9 +894,9 @@ fn check_document_timestamp<S: ByteSource>(
                     });
                 }
             }
-            if let Err(why) =
-                tsa_chain_ok(&ts.cms.signers, &ts.cms.certificates, options.now, options)
-            {
+            let mut certs = ts.cms.certificates.clone();
+            certs.extend(ctx.extra_certs.iter().cloned());
+            if let Err(why) = tsa_chain_ok(&ts.cms.signers, &certs, ctx.at, options) {
                 findings.push(Finding {
                     indication: Indication::Indeterminate,
                     sub: SubIndication::NoCertificateChainFound,
@@ -747,7 +911,8 @@ fn check_document_timestamp<S: ByteSource>(
     }
 }
 
-/// Validation data of the document's `/DSS` (ETSI EN 319 142-1 §5.4.2).
+/// Validation data of the document's `/DSS` (ETSI EN 319 142-1 §5.4.2), parsed; entries that
+/// do not parse are left out (they cannot vouch for anything).
 #[derive(Default)]
 struct DssData {
     certs: Vec<Vec<u8>>,
@@ -755,45 +920,21 @@ struct DssData {
     ocsp: Vec<OcspResponse>,
 }
 
-/// Most streams read from each `/DSS` array: validation data for a few signatures holds tens.
-const MAX_DSS_STREAMS: usize = 1_000;
-
 fn dss_data<S: ByteSource>(doc: &Document<S>) -> Result<DssData, PadesError> {
-    let mut out = DssData::default();
-    let last = doc.last_revision();
-    let (_, catalog) = doc.catalog_in(last)?;
-    let Some(dss) = catalog.get("DSS") else {
-        return Ok(out);
-    };
-    let dss = doc.dict_in(last, dss, "/DSS")?;
-    let streams = |key: &str| -> Result<Vec<Vec<u8>>, PadesError> {
-        let Some(arr) = dss.get(key) else {
-            return Ok(Vec::new());
-        };
-        let arr = doc.resolve_in(last, arr)?;
-        let mut v = Vec::new();
-        for item in arr
-            .as_array()
-            .unwrap_or_default()
+    let raw = dss_material(doc)?;
+    Ok(DssData {
+        crls: raw
+            .crls
             .iter()
-            .take(MAX_DSS_STREAMS)
-        {
-            if let Object::Stream(s) = doc.resolve_in(last, item)? {
-                v.push(doc.stream_data(&s)?);
-            }
-        }
-        Ok(v)
-    };
-    out.certs = streams("Certs")?;
-    out.crls = streams("CRLs")?
-        .iter()
-        .filter_map(|d| Crl::from_der(d).ok())
-        .collect();
-    out.ocsp = streams("OCSPs")?
-        .iter()
-        .filter_map(|d| OcspResponse::from_der(d).ok())
-        .collect();
-    Ok(out)
+            .filter_map(|d| Crl::from_der(d).ok())
+            .collect(),
+        ocsp: raw
+            .ocsp
+            .iter()
+            .filter_map(|d| OcspResponse::from_der(d).ok())
+            .collect(),
+        certs: raw.certs,
+    })
 }
 
 /// The token without the zero bytes that fill the rest of the `/Contents` placeholder.

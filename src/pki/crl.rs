@@ -184,6 +184,8 @@ pub struct Crl {
     has_freshest_crl: bool,
     unknown_critical: Vec<String>,
     sha256: [u8; 32],
+    /// The DER as received, to archive it (a PDF's `/DSS`) byte for byte.
+    der: Vec<u8>,
 }
 
 impl Crl {
@@ -232,6 +234,7 @@ impl Crl {
             has_freshest_crl: false,
             unknown_critical: Vec::new(),
             sha256: openssl::sha::sha256(der),
+            der: der.to_vec(),
         };
         for ext in tbs.extensions() {
             out.take_crl_extension(ext)?;
@@ -415,6 +418,11 @@ impl Crl {
     /// SHA-256 of the DER encoding, to name the CRL in reports and to deduplicate.
     pub fn sha256(&self) -> &[u8; 32] {
         &self.sha256
+    }
+
+    /// The DER encoding this CRL was read from.
+    pub fn der(&self) -> &[u8] {
+        &self.der
     }
 }
 

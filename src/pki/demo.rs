@@ -4,13 +4,15 @@
 //! from the time and the entropy source passed in; writing the files is the caller's business.
 //!
 //! Every certificate says DEMO in its organization or common name so that nobody mistakes one
-//! for the real hierarchy. No certificate carries an AIA or CRL distribution point extension:
-//! validators given these certificates never go to the network (pdfsig, for one, fetches what
-//! AIA points to), and the CRLs are handed to them as files instead.
+//! for the real hierarchy. By default no certificate carries an AIA or CRL distribution point
+//! extension: validators given these certificates never go to the network (pdfsig, for one,
+//! fetches what AIA points to), and the CRLs are handed to them as files instead. Tests of
+//! revocation fetching ask for them with [`DemoOptions`] and serve the URLs themselves.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use der::asn1::Ia5String;
 use der::asn1::{BitString, OctetString};
 use der::{Decode, Encode, EncodePem};
 use openssl::asn1::{Asn1Object, Asn1OctetString, Asn1Time, Asn1Type};
@@ -26,10 +28,12 @@ use openssl::x509::{X509Builder, X509Extension, X509Name, X509NameBuilder, X509}
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
+use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::crl::CrlNumber;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, CrlReason, ExtendedKeyUsage, KeyUsage, KeyUsages,
-    SubjectKeyIdentifier,
+    AccessDescription, AuthorityInfoAccessSyntax, AuthorityKeyIdentifier, BasicConstraints,
+    CrlDistributionPoints, CrlReason, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
 use x509_cert::ext::Extension;
 use x509_cert::name::Name;
@@ -62,6 +66,9 @@ const OID_EXT_KEY_USAGE: &str = "2.5.29.37";
 const OID_SUBJECT_KEY_ID: &str = "2.5.29.14";
 const OID_AUTHORITY_KEY_ID: &str = "2.5.29.35";
 const OID_OCSP_NOCHECK: &str = "1.3.6.1.5.5.7.48.1.5";
+const OID_CRL_DISTRIBUTION_POINTS: &str = "2.5.29.31";
+const OID_AUTHORITY_INFO_ACCESS: &str = "1.3.6.1.5.5.7.1.1";
+const AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
 const OID_CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
 const OID_CRL_REASON: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
 const OID_AKI: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
@@ -157,6 +164,7 @@ pub enum Attr {
     St,
     L,
     O,
+    Ou,
     Cn,
     Uid,
 }
@@ -180,7 +188,9 @@ pub mod names {
     pub const OCSP_CN: &str = "DEMO Dịch vụ OCSP";
 }
 
-fn name(attrs: &[(Attr, &str)]) -> Result<X509Name, DemoError> {
+/// A distinguished name with the attributes in the order given (`C` as PrintableString, the
+/// others as UTF8String, RFC 5280 §4.1.2.4), for certificates and certificate requests.
+pub fn name(attrs: &[(Attr, &str)]) -> Result<X509Name, DemoError> {
     let mut b = X509NameBuilder::new()?;
     for (attr, value) in attrs {
         let (nid, ty) = match attr {
@@ -188,6 +198,7 @@ fn name(attrs: &[(Attr, &str)]) -> Result<X509Name, DemoError> {
             Attr::St => (Nid::STATEORPROVINCENAME, Asn1Type::UTF8STRING),
             Attr::L => (Nid::LOCALITYNAME, Asn1Type::UTF8STRING),
             Attr::O => (Nid::ORGANIZATIONNAME, Asn1Type::UTF8STRING),
+            Attr::Ou => (Nid::ORGANIZATIONALUNITNAME, Asn1Type::UTF8STRING),
             Attr::Cn => (Nid::COMMONNAME, Asn1Type::UTF8STRING),
             Attr::Uid => (Nid::USERID, Asn1Type::UTF8STRING),
         };
@@ -268,6 +279,26 @@ pub struct CertSpec<'a> {
     pub not_after: i64,
 }
 
+/// Where relying parties find revocation data for a certificate: the URLs written into its
+/// CRL distribution points (RFC 5280 §4.2.1.13) and authority information access (OCSP,
+/// RFC 5280 §4.2.2.1) extensions. Empty: neither extension.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevocationUrls {
+    pub crl: Option<String>,
+    pub ocsp: Option<String>,
+}
+
+/// Options of [`generate_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoOptions {
+    /// The OCSP responder URL written into every end-entity certificate the issuing CA signs
+    /// (the responder certificate itself excepted: it carries ocsp-nocheck).
+    pub ocsp_url: Option<String>,
+    /// Base URL of the CRLs: end entities point to `<base>/issuing-ca.crl`, the issuing CA to
+    /// `<base>/root-ca.crl` (DER files that [`generate_with`] then also writes).
+    pub crl_base_url: Option<String>,
+}
+
 /// Issues a certificate for a fresh key; self-signed when `issuer` is `None`.
 pub fn issue(
     spec: &CertSpec<'_>,
@@ -284,6 +315,17 @@ pub fn issue_with_key(
     spec: &CertSpec<'_>,
     key: PKey<Private>,
     issuer: Option<&Issued>,
+    entropy: &mut dyn Entropy,
+) -> Result<Issued, DemoError> {
+    issue_with_urls(spec, key, issuer, &RevocationUrls::default(), entropy)
+}
+
+/// [`issue_with_key`] with revocation pointers in the certificate.
+pub fn issue_with_urls(
+    spec: &CertSpec<'_>,
+    key: PKey<Private>,
+    issuer: Option<&Issued>,
+    urls: &RevocationUrls,
     entropy: &mut dyn Entropy,
 ) -> Result<Issued, DemoError> {
     let subject = name(spec.subject)?;
@@ -350,6 +392,31 @@ pub fn issue_with_key(
         authority_cert_serial_number: None,
     };
     b.append_extension(ext(OID_AUTHORITY_KEY_ID, false, &aki)?)?;
+    if let Some(url) = &urls.crl {
+        let dp = DistributionPoint {
+            distribution_point: Some(DistributionPointName::FullName(vec![
+                GeneralName::UniformResourceIdentifier(Ia5String::new(url)?),
+            ])),
+            reasons: None,
+            crl_issuer: None,
+        };
+        b.append_extension(ext(
+            OID_CRL_DISTRIBUTION_POINTS,
+            false,
+            &CrlDistributionPoints(vec![dp]),
+        )?)?;
+    }
+    if let Some(url) = &urls.ocsp {
+        let access = AccessDescription {
+            access_method: AD_OCSP,
+            access_location: GeneralName::UniformResourceIdentifier(Ia5String::new(url)?),
+        };
+        b.append_extension(ext(
+            OID_AUTHORITY_INFO_ACCESS,
+            false,
+            &AuthorityInfoAccessSyntax(vec![access]),
+        )?)?;
+    }
 
     b.sign(issuer_key, MessageDigest::sha256())?;
     Ok(Issued {
@@ -448,7 +515,43 @@ fn crl_pem(crl: &CertificateList) -> Result<Vec<u8>, DemoError> {
 /// signer (which expired 30 days before) and the revoked one (revoked an hour before `now` in
 /// the issuing CA's CRL, whose thisUpdate is then too).
 pub fn generate(now: OffsetDateTime, entropy: &mut dyn Entropy) -> Result<DemoPki, DemoError> {
+    generate_with(now, entropy, &DemoOptions::default())
+}
+
+/// [`generate`] with revocation pointers in the certificates (see [`DemoOptions`]).
+pub fn generate_with(
+    now: OffsetDateTime,
+    entropy: &mut dyn Entropy,
+    options: &DemoOptions,
+) -> Result<DemoPki, DemoError> {
     use names::*;
+    let crl_url = |file: &str| {
+        options
+            .crl_base_url
+            .as_ref()
+            .map(|b| format!("{}/{file}", b.trim_end_matches('/')))
+    };
+    let ca_urls = RevocationUrls {
+        crl: crl_url("root-ca.crl"),
+        ocsp: None,
+    };
+    let leaf_urls = RevocationUrls {
+        crl: crl_url("issuing-ca.crl"),
+        ocsp: options.ocsp_url.clone(),
+    };
+    let issue = |spec: &CertSpec<'_>, issuer: Option<&Issued>, entropy: &mut dyn Entropy| {
+        let urls = match (issuer, spec.role) {
+            (None, _) => RevocationUrls::default(),
+            (Some(_), Role::IssuingCa { .. }) => ca_urls.clone(),
+            (Some(_), Role::OcspResponder) => RevocationUrls {
+                ocsp: None,
+                ..leaf_urls.clone()
+            },
+            (Some(_), _) => leaf_urls.clone(),
+        };
+        let key = entropy.key(spec.key)?;
+        issue_with_urls(spec, key, issuer, &urls, entropy)
+    };
     let now = now.unix_timestamp();
     let start = now.saturating_sub(DAY);
     let ca_start = now.saturating_sub(CA_BACKDATE);
@@ -659,7 +762,21 @@ pub fn generate(now: OffsetDateTime, entropy: &mut dyn Entropy) -> Result<DemoPk
         "Danh sách thu hồi (CRL) của CA trung gian, liệt kê revoked-signer",
         "Issuing CA's CRL, listing revoked-signer",
     );
-    let readme = readme(&files);
+    if options.crl_base_url.is_some() {
+        add(
+            "root-ca.crl",
+            root_crl.to_der()?,
+            "CRL của CA gốc dạng DER, để phục vụ tại địa chỉ CRL đã ghi trong chứng thư",
+            "Root CA's CRL in DER, to serve at the CRL URL written in the certificates",
+        );
+        add(
+            "issuing-ca.crl",
+            issuing_crl.to_der()?,
+            "CRL của CA trung gian dạng DER, để phục vụ tại địa chỉ CRL đã ghi trong chứng thư",
+            "Issuing CA's CRL in DER, to serve at the CRL URL written in the certificates",
+        );
+    }
+    let readme = readme(&files, options != &DemoOptions::default());
     files.push(DemoFile {
         name: "README.md".to_owned(),
         contents: readme.into_bytes(),
@@ -669,7 +786,7 @@ pub fn generate(now: OffsetDateTime, entropy: &mut dyn Entropy) -> Result<DemoPk
     Ok(DemoPki { files })
 }
 
-fn readme(files: &[DemoFile]) -> String {
+fn readme(files: &[DemoFile], with_urls: bool) -> String {
     let mut s = String::new();
     s.push_str(
         "# PKI thử nghiệm kyso / kyso demo PKI\n\n\
@@ -682,13 +799,23 @@ fn readme(files: &[DemoFile]) -> String {
          at random by `kyso pki demo`. They imitate the structure of the Vietnamese government \
          PKI but were NOT issued by the Government Cipher Committee or anyone else, have no legal \
          value, and their private keys lie right next to them. Never install this root as a \
-         trust anchor on a production system.\n\n\
-         Không chứng thư nào có AIA hay CRL distribution point: trình kiểm tra không truy cập \
+         trust anchor on a production system.\n\n",
+    );
+    if with_urls {
+        s.push_str(
+            "Các chứng thư có địa chỉ CRL/OCSP do người tạo chỉ định; hãy phục vụ các tệp `.crl` \
+             và một OCSP responder tại đó. / The certificates carry the CRL and OCSP URLs given \
+             at generation; serve the `.crl` files and an OCSP responder there.\n\n",
+        );
+    } else {
+        s.push_str(
+            "Không chứng thư nào có AIA hay CRL distribution point: trình kiểm tra không truy cập \
          mạng, hãy đưa các tệp CRL vào trực tiếp. / No certificate carries AIA or CRL \
          distribution points, so validators make no network access; pass the CRL files \
-         explicitly.\n\n\
-         | Tệp / File | Nội dung | Contents |\n|---|---|---|\n",
-    );
+             explicitly.\n\n",
+        );
+    }
+    s.push_str("| Tệp / File | Nội dung | Contents |\n|---|---|---|\n");
     for f in files {
         let _ = writeln!(s, "| `{}` | {} | {} |", f.name, f.about_vi, f.about_en);
     }

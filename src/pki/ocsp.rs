@@ -138,6 +138,9 @@ pub struct OcspResponse {
     responses: Vec<SingleResponse>,
     certs: Vec<Certificate>,
     unknown_critical: Vec<String>,
+    /// The DER OCSPResponse as received, to archive it (a PDF's `/DSS`) byte for byte; empty
+    /// for a response read from a bare BasicOCSPResponse.
+    der: Vec<u8>,
 }
 
 fn bad(why: impl Into<String>) -> PkiError {
@@ -261,7 +264,14 @@ impl OcspResponse {
         }
         let (resp, _, _) = next(rest, "response")?;
         let basic = expect_universal(resp, Tag::OctetString, "response")?;
-        Self::from_basic(basic)
+        let mut parsed = Self::from_basic(basic)?;
+        parsed.der = der.to_vec();
+        Ok(parsed)
+    }
+
+    /// The DER OCSPResponse this response was read from.
+    pub fn der(&self) -> &[u8] {
+        &self.der
     }
 
     fn from_basic(der: &[u8]) -> Result<OcspResponse, PkiError> {
@@ -369,6 +379,7 @@ impl OcspResponse {
             responses,
             certs: Vec::new(),
             unknown_critical,
+            der: Vec::new(),
         })
     }
 

@@ -4,8 +4,13 @@
 
 use std::path::PathBuf;
 
+pub mod edit;
+pub mod keys;
+pub mod net;
 pub mod pdf;
+pub mod qr;
 pub mod server;
+pub mod webdriver;
 
 /// True when running in CI, where a missing tool or data set is a failure, not a skip.
 pub fn in_ci() -> bool {
@@ -67,4 +72,80 @@ pub fn json_strings(v: Option<&serde_json::Value>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Runs a command to completion (it must start).
+pub fn run(cmd: &mut std::process::Command) -> std::process::Output {
+    cmd.output().expect("run command")
+}
+
+/// A finished command's standard output then standard error, as text.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// `kyso sign INPUT -o OUT` with the demo signer `stem` of the demo PKI in `pki` (its key,
+/// certificate and the issuing CA as chain); the caller adds the rest.
+pub fn kyso_sign_command(
+    kyso: &str,
+    pki: &std::path::Path,
+    stem: &str,
+    input: &std::path::Path,
+    out: &std::path::Path,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(kyso);
+    cmd.arg("sign")
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .arg("--key")
+        .arg(pki.join(format!("{stem}.key.pem")))
+        .arg("--cert")
+        .arg(pki.join(format!("{stem}.pem")))
+        .arg("--chain")
+        .arg(pki.join("issuing-ca.pem"));
+    cmd
+}
+
+/// Runs `kyso ledger ARGS`; panics unless it succeeds; returns its standard output.
+pub fn kyso_ledger<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kyso"))
+        .arg("ledger")
+        .args(args)
+        .output()
+        .expect("run kyso ledger");
+    assert!(
+        out.status.success(),
+        "kyso ledger {:?}: {}",
+        args.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// pyHanko's verdict (its exit code) on `file` with the demo PKI in `pki` (its root the only
+/// trust anchor, its issuing CA as intermediate), revocation not checked; prints its output
+/// when it rejects.
+pub fn pyhanko_valid(pki: &std::path::Path, file: &std::path::Path) -> bool {
+    let o = std::process::Command::new("pyhanko")
+        .args(["sign", "validate", "--trust"])
+        .arg(pki.join("root-ca.pem"))
+        .args(["--trust-replace", "--other-certs"])
+        .arg(pki.join("issuing-ca.pem"))
+        .arg("--no-revocation-check")
+        .arg(file)
+        .output()
+        .expect("pyhanko");
+    if !o.status.success() {
+        eprintln!(
+            "pyhanko: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    o.status.success()
 }

@@ -1,0 +1,83 @@
+//! Signing at a PAdES level in one call, for the HTTP API and the command line: the signature
+//! (with its timestamp from B-T on), then for B-LT the validation data of its paths (supplied
+//! or fetched), then for B-LTA a document timestamp. Each step is one incremental update.
+
+use time::OffsetDateTime;
+
+use super::material::gather;
+use super::revocation::RevocationFetcher;
+use crate::cms::RawSigner;
+use crate::pades::{self, Level, PadesError, SignOptions, Timestamper};
+use crate::pdf::Document;
+use crate::pki::{RevocationData, TrustStore};
+
+/// Where the validation data and timestamps of a level come from.
+pub struct LevelSources<'a> {
+    pub level: Level,
+    /// Required from B-T on.
+    pub timestamper: Option<&'a dyn Timestamper>,
+    /// The anchors the paths to archive are built to.
+    pub trust: &'a TrustStore,
+    /// CRLs and OCSP responses given by the caller.
+    pub supplied: &'a RevocationData,
+    /// Fetches what is missing; `None` to use only `supplied`.
+    pub fetcher: Option<&'a RevocationFetcher>,
+    pub now: OffsetDateTime,
+}
+
+/// The bytes to append to the signed PDF `signed` for B-LT (and B-LTA): the `/DSS` update and
+/// the document timestamp; nothing below B-LT. Also the notes of what could not be fetched.
+pub fn ltv_updates(
+    signed: &[u8],
+    sources: &LevelSources<'_>,
+) -> Result<(Vec<u8>, Vec<String>), PadesError> {
+    if sources.level < Level::BLt {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let doc = Document::open(signed)?;
+    let found = gather(
+        &doc,
+        sources.trust,
+        sources.supplied,
+        sources.fetcher,
+        sources.now,
+    );
+    let stamp = if sources.level == Level::BLta {
+        Some(
+            sources
+                .timestamper
+                .ok_or_else(|| PadesError::Refused("B-LTA needs a time-stamp authority".into()))?,
+        )
+    } else {
+        None
+    };
+    let tail = pades::extend(signed, &found.material, stamp)?;
+    Ok((tail, found.notes))
+}
+
+/// Signs the PDF `input` at `sources.level`; returns the bytes to append to it and the notes.
+pub fn sign_at_level(
+    input: &[u8],
+    signer: &dyn RawSigner,
+    certificate: &[u8],
+    chain: &[Vec<u8>],
+    options: &SignOptions,
+    sources: &LevelSources<'_>,
+) -> Result<(Vec<u8>, Vec<String>), PadesError> {
+    let timestamper = if sources.level >= Level::BT {
+        Some(sources.timestamper.ok_or_else(|| {
+            PadesError::Refused(format!(
+                "{} needs a time-stamp authority",
+                sources.level.name()
+            ))
+        })?)
+    } else {
+        None
+    };
+    let doc = Document::open(input)?;
+    let signed = pades::sign_timestamped(&doc, signer, certificate, chain, options, timestamper)?;
+    let mut tail = signed.update.bytes;
+    let (more, notes) = ltv_updates(&[input, &tail].concat(), sources)?;
+    tail.extend_from_slice(&more);
+    Ok((tail, notes))
+}

@@ -1,0 +1,355 @@
+//! Two-step (external) signing over HTTP, the pattern of remote-signing APIs:
+//! `POST /v1/sign/prepare` takes the PDF and the signer's certificate chain and answers the
+//! digest to sign with a session id; `POST /v1/sign/complete` takes the session id and the
+//! signature value and answers the signed PDF. The agency then countersigns through
+//! `POST /v1/sign`.
+//!
+//! Sessions stay in this process's memory, bound to the token that opened them, and expire
+//! after [`SESSION_TTL`]; each is used once. The prepared document cannot be altered between
+//! the calls: the client sends only the session id and the signature value, and completing
+//! checks the value against the prepared attributes
+//! ([`crate::pades::PreparedDocument::complete`]).
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::auth::Caller;
+use super::error::{blocking, ApiError, ErrorBody};
+use super::state::AppState;
+use crate::cms::SignatureAlgorithm;
+use crate::pades::appearance::{Placement, SignatureAppearance};
+use crate::pades::{prepare_external, PreparedDocument, SignOptions};
+use crate::pdf::Document;
+use crate::pki::source;
+
+/// How long a prepared session waits for its signature value: long enough for a person to
+/// confirm on a token or a phone, short enough that abandoned sessions do not pile up.
+pub const SESSION_TTL: Duration = Duration::from_secs(600);
+
+/// Most sessions open at once: each holds its PDF in memory (up to the body limit).
+pub const MAX_SESSIONS: usize = 64;
+
+/// Longest signature value accepted: an RSA-4096 signature is 512 bytes.
+const MAX_SIGNATURE_LEN: usize = 1024;
+
+/// Random bytes of a session id.
+const SESSION_ID_BYTES: usize = 16;
+
+/// One prepared signature waiting for its value.
+struct Session {
+    owner: String,
+    pdf: Bytes,
+    prepared: PreparedDocument,
+    expires: Instant,
+}
+
+/// The open sessions.
+#[derive(Default)]
+pub struct Sessions(Mutex<HashMap<String, Session>>);
+
+impl Sessions {
+    fn insert(
+        &self,
+        owner: &str,
+        pdf: Bytes,
+        prepared: PreparedDocument,
+        now: Instant,
+    ) -> Result<String, ApiError> {
+        let mut map = self.0.lock().map_err(ApiError::internal)?;
+        map.retain(|_, s| s.expires > now);
+        if map.len() >= MAX_SESSIONS {
+            return Err(ApiError::Overloaded);
+        }
+        let mut id = [0u8; SESSION_ID_BYTES];
+        openssl::rand::rand_bytes(&mut id).map_err(ApiError::internal)?;
+        let id = hex::encode(id);
+        map.insert(
+            id.clone(),
+            Session {
+                owner: owner.to_owned(),
+                pdf,
+                prepared,
+                expires: now + SESSION_TTL,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Takes the session `id` of `owner` if it exists and has not expired. Another token's
+    /// session is answered as unknown, not as forbidden: its existence is not revealed.
+    fn take(&self, id: &str, owner: &str, now: Instant) -> Result<Session, ApiError> {
+        let mut map = self.0.lock().map_err(ApiError::internal)?;
+        let unknown = || {
+            ApiError::NotFound(
+                "phiên ký không tồn tại hoặc đã hết hạn / no such signing session (unknown, \
+                 used or expired)"
+                    .into(),
+            )
+        };
+        match map.get(id) {
+            Some(s) if s.owner == owner && s.expires > now => map.remove(id).ok_or_else(unknown),
+            Some(s) if s.expires <= now => {
+                map.remove(id);
+                Err(unknown())
+            }
+            _ => Err(unknown()),
+        }
+    }
+}
+
+/// What to prepare (the JSON `metadata` part of the multipart body).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrepareParams {
+    /// PEM: the signer's certificate first, then its CA certificates.
+    pub certificates: String,
+    /// `rsa-pkcs1-sha256` or `ecdsa-p256-sha256`; default from the certificate's key.
+    pub algorithm: Option<String>,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    /// `none` (default: the agency's block carries the QR code), `auto` or `PAGE,X,Y,W,H`.
+    pub visible: Option<String>,
+}
+
+/// A prepared session.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Prepared {
+    pub session: String,
+    /// The SHA-256 digest to sign, base64. For RSA PKCS#1 v1.5 it goes in a DigestInfo
+    /// (`openssl pkeyutl -sign -pkeyopt digest:sha256`); for ECDSA it is signed as is.
+    pub digest: String,
+    pub algorithm: String,
+    /// Seconds left to complete.
+    pub expires_in: u64,
+}
+
+/// The completion.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteRequest {
+    pub session: String,
+    /// The signature value, base64 (PKCS#1 v1.5 block, or DER ECDSA-Sig-Value).
+    pub signature: String,
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(msg.into())
+}
+
+fn prepare_document(pdf: &[u8], params: &PrepareParams) -> Result<PreparedDocument, ApiError> {
+    let mut certs = source::load_certificates(params.certificates.as_bytes())
+        .map_err(|e| bad(format!("certificates: {e}")))?
+        .into_iter();
+    let cert = certs
+        .next()
+        .ok_or_else(|| bad("certificates: no certificate"))?;
+    let chain: Vec<Vec<u8>> = certs.map(|c| c.der().to_vec()).collect();
+    let algorithm = match &params.algorithm {
+        Some(name) => SignatureAlgorithm::from_name(name)
+            .ok_or_else(|| bad(format!("unknown algorithm {name:?}")))?,
+        None if cert.public_key().is_some_and(|k| k.rsa().is_ok()) => {
+            SignatureAlgorithm::RsaPkcs1Sha256
+        }
+        None => SignatureAlgorithm::EcdsaP256Sha256,
+    };
+    let now = OffsetDateTime::now_utc();
+    let placement = Placement::from_str(params.visible.as_deref().unwrap_or("none"))
+        .map_err(|e| bad(format!("visible: {e}")))?;
+    let appearance = (placement != Placement::None).then(|| {
+        let mut a = SignatureAppearance::for_certificate(&cert, now);
+        a.placement = placement;
+        a
+    });
+    let options = SignOptions {
+        claimed_time: now,
+        reason: params.reason.clone(),
+        location: params.location.clone(),
+        certify: None,
+        field_name: None,
+        appearance,
+    };
+    let doc = Document::open(pdf).map_err(|e| {
+        ApiError::UnreadablePdf(format!("không đọc được tệp PDF / not a readable PDF: {e}"))
+    })?;
+    Ok(prepare_external(
+        &doc,
+        cert.der(),
+        &chain,
+        algorithm,
+        &options,
+    )?)
+}
+
+/// Prepare a signature by an outside key.
+#[utoipa::path(
+    post,
+    path = "/v1/sign/prepare",
+    request_body(content = Vec<u8>, description = "multipart/form-data: a JSON part `metadata` (PrepareParams) and a PDF part `file`", content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "The digest to sign and the session", body = Prepared),
+        (status = 400, description = "Bad metadata or certificates", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 415, description = "Not multipart", body = ErrorBody),
+        (status = 422, description = "Unreadable PDF, or signing refused", body = ErrorBody),
+        (status = 503, description = "Too many open sessions", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    tag = "signing"
+)]
+pub async fn prepare(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: Request,
+) -> Result<Json<Prepared>, ApiError> {
+    let upload = super::body::read_pdf(req, state.limits.max_body_bytes, true).await?;
+    let metadata = upload
+        .metadata
+        .ok_or_else(|| bad("send multipart/form-data with a JSON part `metadata`"))?;
+    let params: PrepareParams =
+        serde_json::from_slice(&metadata).map_err(|e| bad(format!("metadata: {e}")))?;
+    let pdf = upload.pdf;
+    let st = state.clone();
+    blocking(move || {
+        let prepared = prepare_document(&pdf, &params)?;
+        let digest = B64.encode(prepared.digest_to_sign());
+        let algorithm = prepared.algorithm().name().to_owned();
+        let session = st
+            .sessions
+            .insert(&caller.0.id, pdf, prepared, Instant::now())?;
+        Ok(Json(Prepared {
+            session,
+            digest,
+            algorithm,
+            expires_in: SESSION_TTL.as_secs(),
+        }))
+    })
+    .await
+}
+
+/// Complete a prepared signature with its value; answers the signed PDF.
+#[utoipa::path(
+    post,
+    path = "/v1/sign/complete",
+    request_body = CompleteRequest,
+    responses(
+        (status = 200, description = "The signed PDF", content_type = "application/pdf", body = Vec<u8>),
+        (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "Unknown, used or expired session", body = ErrorBody),
+        (status = 422, description = "The signature value does not verify", body = ErrorBody),
+    ),
+    security(("bearer" = [])),
+    tag = "signing"
+)]
+pub async fn complete(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let req: CompleteRequest =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("completion: {e}")))?;
+    let signature = B64
+        .decode(req.signature.as_bytes())
+        .map_err(|e| bad(format!("signature: not base64 ({e})")))?;
+    if signature.is_empty() || signature.len() > MAX_SIGNATURE_LEN {
+        return Err(bad(format!(
+            "signature: 1 to {MAX_SIGNATURE_LEN} bytes expected"
+        )));
+    }
+    let session = state
+        .sessions
+        .take(&req.session, &caller.0.id, Instant::now())?;
+    let signed = blocking(move || {
+        let doc = Document::open(&session.pdf[..]).map_err(ApiError::internal)?;
+        let update = session.prepared.complete(&doc, &signature)?;
+        let mut out = Vec::with_capacity(session.pdf.len() + update.update.bytes.len());
+        out.extend_from_slice(&session.pdf);
+        out.extend_from_slice(&update.update.bytes);
+        Ok(out)
+    })
+    .await?;
+    let mut resp = (StatusCode::OK, signed).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::IncrementalUpdate;
+
+    fn dummy(pki: &crate::pki::demo::DemoPki) -> PreparedDocument {
+        let cert = pki.file("agency-signer.pem").expect("cert");
+        let cert = source::load_certificates(&cert.contents).expect("parse");
+        let cert = cert.first().expect("one");
+        let update = IncrementalUpdate {
+            base_len: 10,
+            bytes: b"<0000>rest".to_vec(),
+            signature: Some(crate::pdf::SignaturePlaceholder {
+                byte_range: [0, 10, 16, 4],
+                contents_start: 10,
+                contents_end: 16,
+            }),
+        };
+        let state = serde_json::json!({
+            "version": 1, "base_len": 10, "update": B64.encode(&update.bytes),
+            "contents_start": 10, "contents_end": 16, "field_name": "Sig1",
+            "content_digest": "00".repeat(32), "certificate": B64.encode(cert.der()),
+            "chain": [], "algorithm": "rsa-pkcs1-sha256"
+        });
+        PreparedDocument::from_bytes(state.to_string().as_bytes()).expect("state")
+    }
+
+    #[test]
+    fn sessions_expire_belong_to_their_token_and_are_used_once() {
+        let pki = crate::pki::demo::generate(
+            OffsetDateTime::now_utc(),
+            &mut crate::pki::demo::OpenSslEntropy,
+        )
+        .expect("demo");
+        let sessions = Sessions::default();
+        let t0 = Instant::now();
+        let id = sessions
+            .insert("alice", Bytes::new(), dummy(&pki), t0)
+            .expect("insert");
+        assert!(sessions.take(&id, "bob", t0).is_err(), "another token");
+        assert!(sessions.take(&id, "alice", t0).is_ok());
+        assert!(sessions.take(&id, "alice", t0).is_err(), "used twice");
+        let id = sessions
+            .insert("alice", Bytes::new(), dummy(&pki), t0)
+            .expect("insert");
+        let late = t0 + SESSION_TTL + Duration::from_secs(1);
+        assert!(sessions.take(&id, "alice", late).is_err(), "expired");
+        for _ in 0..MAX_SESSIONS {
+            sessions
+                .insert("alice", Bytes::new(), dummy(&pki), t0)
+                .expect("insert");
+        }
+        assert!(matches!(
+            sessions.insert("alice", Bytes::new(), dummy(&pki), t0),
+            Err(ApiError::Overloaded)
+        ));
+        // Expired sessions make room again.
+        assert!(sessions
+            .insert("alice", Bytes::new(), dummy(&pki), late)
+            .is_ok());
+    }
+}
