@@ -11,7 +11,8 @@ use super::cert::{parse_time, trust_and_revocation, word, Unreadable};
 use super::EXIT_UNREADABLE;
 use crate::fetch::{gather, FetchConfig, RevocationFetcher};
 use crate::pades::{self, DocumentReport, VerifyOptions};
-use crate::pdf::{Document, FileSource, PdfError};
+use crate::pdf::salvage::open_salvaging;
+use crate::pdf::{FileSource, PdfError};
 use crate::pki::{RevocationData, RevocationPolicy, TrustStore};
 
 #[derive(Args, Debug)]
@@ -57,20 +58,25 @@ pub fn run(args: VerifyArgs) -> u8 {
             return EXIT_UNREADABLE;
         }
     };
-    let opened = File::open(&args.file)
+    let src = match File::open(&args.file)
         .map_err(|e| e.to_string())
         .and_then(|f| FileSource::new(f).map_err(|e| e.to_string()))
-        .and_then(|src| {
-            Document::open(src).map_err(|e| match e {
+    {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("kyso verify: {}: {msg}", args.file.display());
+            return EXIT_UNREADABLE;
+        }
+    };
+    let (doc, damage) = match open_salvaging(&src) {
+        Ok(d) => d,
+        Err(e) => {
+            let msg = match e {
                 PdfError::Encrypted => "tệp PDF được mã hóa, không hỗ trợ / encrypted PDF: \
                                         not supported"
                     .to_string(),
                 other => format!("không đọc được tệp PDF / not a readable PDF: {other}"),
-            })
-        });
-    let doc = match opened {
-        Ok(d) => d,
-        Err(msg) => {
+            };
             eprintln!("kyso verify: {}: {msg}", args.file.display());
             return EXIT_UNREADABLE;
         }
@@ -92,13 +98,16 @@ pub fn run(args: VerifyArgs) -> u8 {
         revocation: &revocation,
         revocation_policy: args.revocation,
     };
-    let report = match pades::verify(&doc, &options) {
+    let mut report = match pades::verify(&doc, &options) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("kyso verify: {}: {e}", args.file.display());
             return EXIT_UNREADABLE;
         }
     };
+    if let Some(d) = &damage {
+        report.unreadable_tail(d);
+    }
     super::print_report("verify", &report, report.is_valid(), args.json, human)
 }
 

@@ -37,6 +37,45 @@ pub struct ValidateRequest {
     pub revocation: Option<RevocationPolicy>,
 }
 
+/// A validation request parsed at the edge: the chain decoded, the time read.
+#[derive(Debug, Clone)]
+pub struct ParsedValidateRequest {
+    /// The end-entity certificate.
+    pub leaf: Certificate,
+    /// The other certificates given, in request order.
+    pub intermediates: Vec<Certificate>,
+    /// The requested validation time; `None` means now.
+    pub time: Option<OffsetDateTime>,
+    /// The requested profile, if any.
+    pub profile: Option<Profile>,
+    /// The requested revocation policy, if any.
+    pub revocation: Option<RevocationPolicy>,
+}
+
+/// Parses the JSON body of `POST /v1/certificates/validate`.
+pub fn parse_validate_request(body: &[u8]) -> Result<ParsedValidateRequest, ApiError> {
+    let request: ValidateRequest = serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("not a validation request: {e}")))?;
+    let time = match &request.time {
+        Some(t) => Some(
+            OffsetDateTime::parse(t, &Rfc3339)
+                .map_err(|e| ApiError::BadRequest(format!("time is not RFC 3339: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut certs = parse_chain(&request.chain)?.into_iter();
+    let leaf = certs
+        .next()
+        .ok_or_else(|| ApiError::BadRequest("the chain is empty".into()))?;
+    Ok(ParsedValidateRequest {
+        leaf,
+        intermediates: certs.collect(),
+        time,
+        profile: request.profile,
+        revocation: request.revocation,
+    })
+}
+
 fn parse_chain(items: &[String]) -> Result<Vec<Certificate>, ApiError> {
     let mut certs = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -93,22 +132,12 @@ pub async fn validate(
         ));
     }
     let body = super::body::read_limited(req, MAX_VALIDATE_BODY).await?;
-    let request: ValidateRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("not a validation request: {e}")))?;
-    let time = match &request.time {
-        Some(t) => OffsetDateTime::parse(t, &Rfc3339)
-            .map_err(|e| ApiError::BadRequest(format!("time is not RFC 3339: {e}")))?,
-        None => OffsetDateTime::now_utc(),
-    };
-    let certs = parse_chain(&request.chain)?;
-    let (leaf, intermediates) = certs
-        .split_first()
-        .ok_or_else(|| ApiError::BadRequest("the chain is empty".into()))?;
-    let (leaf, intermediates) = (leaf.clone(), intermediates.to_vec());
+    let request = parse_validate_request(&body)?;
+    let (leaf, intermediates) = (request.leaf, request.intermediates);
     let options = ValidationOptions {
         profile: request.profile.unwrap_or_default(),
         revocation_policy: request.revocation.unwrap_or(state.revocation_policy),
-        ..ValidationOptions::new(time)
+        ..ValidationOptions::new(request.time.unwrap_or_else(OffsetDateTime::now_utc))
     };
     let report = blocking(move || {
         let trust = state.trust.get();
@@ -124,4 +153,77 @@ pub async fn validate(
     })
     .await?;
     Ok(Json(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openssl::asn1::Asn1Time;
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::nid::Nid;
+    use openssl::pkey::PKey;
+    use openssl::x509::{X509Name, X509};
+
+    fn self_signed_der() -> Vec<u8> {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
+        let mut name = X509Name::builder().unwrap();
+        name.append_entry_by_text("CN", "edge test").unwrap();
+        let name = name.build();
+        let mut b = X509::builder().unwrap();
+        b.set_version(2).unwrap();
+        b.set_subject_name(&name).unwrap();
+        b.set_issuer_name(&name).unwrap();
+        b.set_pubkey(&key).unwrap();
+        b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+            .unwrap();
+        b.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+            .unwrap();
+        b.sign(&key, MessageDigest::sha256()).unwrap();
+        b.build().to_der().unwrap()
+    }
+
+    #[test]
+    fn chain_items_are_base64_der_or_pem() {
+        let der = self_signed_der();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
+        let pem = openssl::x509::X509::from_der(&der)
+            .unwrap()
+            .to_pem()
+            .unwrap();
+        let body = serde_json::json!({
+            "chain": [b64, String::from_utf8(pem).unwrap()],
+            "time": "2026-01-02T03:04:05Z",
+            "revocation": "off",
+        });
+        let r = parse_validate_request(body.to_string().as_bytes()).unwrap();
+        assert_eq!(r.intermediates.len(), 1);
+        assert_eq!(r.time.map(|t| t.unix_timestamp()), Some(1_767_323_045));
+        assert_eq!(r.revocation, Some(RevocationPolicy::Off));
+    }
+
+    #[test]
+    fn malformed_requests_are_refused() {
+        let too_many = serde_json::json!({
+            "chain": vec![base64::engine::general_purpose::STANDARD.encode(self_signed_der()); MAX_CHAIN_CERTIFICATES + 1]
+        });
+        for body in [
+            "".to_string(),
+            "{}".into(),
+            r#"{"chain":[]}"#.into(),
+            r#"{"chain":["!!"]}"#.into(),
+            r#"{"chain":["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"]}"#.into(),
+            r#"{"chain":[],"extra":1}"#.into(),
+            too_many.to_string(),
+        ] {
+            assert!(
+                matches!(
+                    parse_validate_request(body.as_bytes()),
+                    Err(ApiError::BadRequest(_))
+                ),
+                "{body}"
+            );
+        }
+    }
 }

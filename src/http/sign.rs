@@ -3,8 +3,7 @@
 
 use std::str::FromStr;
 
-use axum::body::Bytes;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Query, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -78,7 +77,9 @@ fn pades_error(e: PadesError) -> ApiError {
     ApiError::from(e)
 }
 
-fn placement(visible: Option<&str>) -> Result<Placement, ApiError> {
+/// The visible block's placement from the `visible` metadata field; every issued document
+/// carries one.
+pub fn placement(visible: Option<&str>) -> Result<Placement, ApiError> {
     let p = Placement::from_str(visible.unwrap_or("auto"))
         .map_err(|e| ApiError::BadRequest(format!("visible: {e}")))?;
     if p == Placement::None {
@@ -270,10 +271,25 @@ fn sign_idempotent(
     }
 }
 
-fn parse_metadata(bytes: &Bytes) -> Result<SignParams, ApiError> {
+/// The JSON part `metadata` of a multipart signing request.
+pub fn parse_metadata(bytes: &[u8]) -> Result<SignParams, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::BadRequest(format!("the metadata part is not valid JSON metadata: {e}"))
     })
+}
+
+/// The query string of a signing request (absent: every field unset). Uses axum's own query
+/// deserializer, so the edge accepts exactly what the `Query` extractor would.
+pub fn parse_query(query: Option<&str>) -> Result<SignParams, ApiError> {
+    let uri: axum::http::Uri = match query {
+        Some(q) => format!("/?{q}")
+            .parse()
+            .map_err(|e| ApiError::BadRequest(format!("query parameters: {e}")))?,
+        None => axum::http::Uri::from_static("/"),
+    };
+    Query::<SignParams>::try_from_uri(&uri)
+        .map(|q| q.0)
+        .map_err(|e| ApiError::BadRequest(format!("query parameters: {}", e.body_text())))
 }
 
 /// Sign a PDF.
@@ -299,13 +315,11 @@ fn parse_metadata(bytes: &Bytes) -> Result<SignParams, ApiError> {
 pub async fn sign(
     State(state): State<AppState>,
     caller: Caller,
-    query: Result<Query<SignParams>, axum::extract::rejection::QueryRejection>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let query = query
-        .map_err(|e| ApiError::BadRequest(format!("query parameters: {}", e.body_text())))?
-        .0;
+    let query = parse_query(query.as_deref())?;
     // Authorize before reading a large body when the signer is already known (a multipart
     // body may still name it, and is checked once read).
     if let Ok(signer) = state.signer(query.signer.as_deref()) {
@@ -339,4 +353,33 @@ pub async fn sign(
     })
     .await?;
     signed_response(&state, &pdf, &signed, replayed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_from_the_query_or_the_json_part() {
+        assert!(parse_query(None).unwrap().signer.is_none());
+        let q = parse_query(Some(
+            "signer=ubnd&document_number=12%2FQ%C4%90&visible=auto",
+        ))
+        .unwrap();
+        assert_eq!(q.signer.as_deref(), Some("ubnd"));
+        assert_eq!(q.document_number.as_deref(), Some("12/QĐ"));
+        let j = parse_metadata(br#"{"document_number":"12/Q\u0110","signer":"ubnd"}"#).unwrap();
+        assert_eq!(j.document_number, q.document_number);
+        assert!(matches!(
+            parse_query(Some("unknown=1")),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_metadata(br#"{"unknown":1}"#),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(placement(None).is_ok());
+        assert!(placement(Some("none")).is_err());
+        assert!(placement(Some("1,2,3")).is_err());
+    }
 }

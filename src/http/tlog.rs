@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{blocking, path_param, ApiError, ErrorBody};
 use super::state::AppState;
+use crate::ledger::tile::{parse_tile_path, TilePath};
 use crate::ledger::LedgerError;
 
 /// Full tiles never change (C2SP tlog-tiles): cacheable for a year, immutable.
@@ -26,6 +27,23 @@ fn public(mut resp: Response, cache: &'static str, content_type: &'static str) -
         HeaderValue::from_static("*"),
     );
     resp
+}
+
+/// Reads the part of `GET /tile/<path>` after `/tile/`: the full tile path, checked to be
+/// canonical, and the cache policy its response gets (full tiles are immutable, partial ones
+/// move).
+pub fn tile_request(path: &str) -> Result<(String, &'static str), ApiError> {
+    let full_path = format!("tile/{path}");
+    let tile = match parse_tile_path(&full_path) {
+        Ok(TilePath::Hashes(t) | TilePath::Entries(t)) => t,
+        Err(e) => return Err(ApiError::BadRequest(format!("not a tile path: {e}"))),
+    };
+    let cache = if tile.is_full() {
+        FULL_TILE_CACHE
+    } else {
+        MOVING_CACHE
+    };
+    Ok((full_path, cache))
 }
 
 /// The latest signed checkpoint (C2SP tlog-checkpoint, a signed note).
@@ -62,8 +80,7 @@ pub async fn tile(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let path = path_param(path)?;
-    let full_path = format!("tile/{path}");
-    let partial = path.contains(".p/");
+    let (full_path, cache) = tile_request(&path)?;
     let data = blocking(move || match state.reader().tile(&full_path) {
         Ok(d) => Ok(d),
         Err(e @ (LedgerError::Tile(_) | LedgerError::TooLarge(_))) => {
@@ -73,14 +90,37 @@ pub async fn tile(
     })
     .await?;
     let data = data.ok_or_else(|| ApiError::NotFound("no such tile (yet)".into()))?;
-    let cache = if partial {
-        MOVING_CACHE
-    } else {
-        FULL_TILE_CACHE
-    };
     Ok(public(
         data.into_response(),
         cache,
         "application/octet-stream",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_requests_are_canonical_and_cached_by_fullness() {
+        assert_eq!(
+            tile_request("0/x001/234").unwrap(),
+            ("tile/0/x001/234".to_string(), FULL_TILE_CACHE)
+        );
+        assert_eq!(tile_request("entries/000.p/7").unwrap().1, MOVING_CACHE);
+        for bad in [
+            "",
+            "0/x000/001",
+            "0/1",
+            "0/000.p/256",
+            "0/000.p/0",
+            "../etc",
+            "9/000",
+        ] {
+            assert!(
+                matches!(tile_request(bad), Err(ApiError::BadRequest(_))),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -13,7 +13,8 @@ use super::documents::{record_by_revision_hash, DocumentRecord, DocumentStatus};
 use super::error::{blocking, unreadable_pdf, ApiError, ErrorBody};
 use super::state::AppState;
 use crate::pades::{self, Changes, DocumentReport, PadesError, VerifyOptions};
-use crate::pdf::Document;
+use crate::pdf::salvage::open_salvaging;
+use crate::pdf::{ByteSource, Document};
 use crate::pki::RevocationPolicy;
 use crate::verdict::Indication;
 
@@ -61,9 +62,9 @@ fn revision_hashes(pdf: &[u8], end: u64, marker_end: u64) -> Vec<[u8; 32]> {
     out
 }
 
-fn check_signatures(
+fn check_signatures<S: ByteSource>(
     state: &AppState,
-    doc: &Document<&[u8]>,
+    doc: &Document<S>,
     pdf: &[u8],
     report: &DocumentReport,
     reasons: &mut Vec<String>,
@@ -126,7 +127,7 @@ fn verify_blocking(
     pdf: &[u8],
     policy: RevocationPolicy,
 ) -> Result<serde_json::Value, ApiError> {
-    let doc = Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
+    let (doc, damage) = open_salvaging(pdf).map_err(|e| unreadable_pdf(&e))?;
     let trust = state.trust.get();
     let options = VerifyOptions {
         now: OffsetDateTime::now_utc(),
@@ -134,10 +135,13 @@ fn verify_blocking(
         revocation: &trust.revocation,
         revocation_policy: policy,
     };
-    let report = pades::verify(&doc, &options).map_err(|e| match e {
+    let mut report = pades::verify(&doc, &options).map_err(|e| match e {
         PadesError::Pdf(p) => unreadable_pdf(&p),
         other => ApiError::UnreadablePdf(format!("the signatures could not be read: {other}")),
     })?;
+    if let Some(d) = &damage {
+        report.unreadable_tail(d);
+    }
     let mut reasons = Vec::new();
     let mut worst = report.indication;
     let mut status = None;

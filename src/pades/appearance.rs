@@ -15,7 +15,6 @@ use thiserror::Error;
 use time::format_description::OwnedFormatItem;
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::pdf::embed_error::EmbedError;
 use crate::pdf::font::{deflate, FontFace};
 use crate::pdf::image::PngImage;
 use crate::pdf::{
@@ -89,11 +88,8 @@ pub enum AppearanceError {
         source: std::io::Error,
     },
 
-    /// The font or the picture could not be embedded.
-    #[error(transparent)]
-    Embed(#[from] EmbedError),
-
-    /// The document could not be read or updated.
+    /// The document could not be read or updated, or the font or the picture could not be
+    /// embedded.
     #[error(transparent)]
     Pdf(#[from] PdfError),
 
@@ -566,7 +562,7 @@ fn image_width(h: f64, aspect: f64) -> f64 {
 /// The width an automatic block needs to show every line at its nominal size.
 fn auto_width(
     lines: &[(String, f64)],
-    measure: &dyn Fn(&str, f64) -> Result<f64, EmbedError>,
+    measure: &dyn Fn(&str, f64) -> Result<f64, PdfError>,
     qr: bool,
     aspect: Option<f64>,
 ) -> Result<f64, AppearanceError> {
@@ -588,7 +584,7 @@ fn auto_width(
 /// each on one line, shrunk (never wrapped) to the column's width, and centred vertically.
 fn layout(
     lines: &[(String, f64)],
-    measure: &dyn Fn(&str, f64) -> Result<f64, EmbedError>,
+    measure: &dyn Fn(&str, f64) -> Result<f64, PdfError>,
     w: f64,
     h: f64,
     qr_modules: Option<usize>,
@@ -788,7 +784,7 @@ mod tests {
     use super::*;
 
     /// Every character half an em wide.
-    fn half_em(t: &str, size: f64) -> Result<f64, EmbedError> {
+    fn half_em(t: &str, size: f64) -> Result<f64, PdfError> {
         Ok(t.chars().count() as f64 * size * 0.5)
     }
 
@@ -989,7 +985,7 @@ mod tests {
             }
         }
 
-        fn measure(t: &str, size: f64) -> Result<f64, EmbedError> {
+        fn measure(t: &str, size: f64) -> Result<f64, PdfError> {
             Ok(t.chars().map(width_of).sum::<f64>() * size)
         }
 

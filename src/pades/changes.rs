@@ -63,19 +63,144 @@ pub fn docmdp_permission<S: ByteSource>(
     };
     let sig = doc.dict_in(last, &Object::Ref(sig_ref), "the certification signature")?;
     let mut p = 2;
+    for params in transform_params(doc, last, &sig, b"DocMDP")? {
+        p = params.get_int("P").unwrap_or(2);
+    }
+    Ok(Some((sig_ref, p)))
+}
+
+/// The `/TransformParams` of the signature references (`/Reference`, ISO 32000-1 Table 253)
+/// of signature dictionary `sig` whose `/TransformMethod` is `method`, in order.
+fn transform_params<S: ByteSource>(
+    doc: &Document<S>,
+    rev: usize,
+    sig: &Dict,
+    method: &[u8],
+) -> Result<Vec<Dict>, PdfError> {
+    let mut out = Vec::new();
     if let Some(refs) = sig.get("Reference") {
-        let refs = doc.resolve_in(last, refs)?;
+        let refs = doc.resolve_in(rev, refs)?;
         for r in refs.as_array().unwrap_or_default() {
-            let r = doc.dict_in(last, r, "a signature reference")?;
-            if r.get_name("TransformMethod") == Some(b"DocMDP") {
+            let r = doc.dict_in(rev, r, "a signature reference")?;
+            if r.get_name("TransformMethod") == Some(method) {
                 if let Some(params) = r.get("TransformParams") {
-                    let params = doc.dict_in(last, params, "/TransformParams")?;
-                    p = params.get_int("P").unwrap_or(2);
+                    out.push(doc.dict_in(rev, params, "/TransformParams")?);
                 }
             }
         }
     }
-    Ok(Some((sig_ref, p)))
+    Ok(out)
+}
+
+/// Most field names read from one `/Fields` array of a lock: a form has at most
+/// [`MAX_FIELDS`](super::fields::MAX_FIELDS) fields, so a longer list names nothing more.
+const MAX_LOCKED_NAMES: usize = super::fields::MAX_FIELDS;
+
+/// The fields a signature locks (FieldMDP, ISO 32000-1 §12.8.2.4 and Table 233): after the
+/// signature, changing the value of a locked field fails it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldLock {
+    /// `/Action /All`: every field.
+    All,
+    /// `/Action /Include`: the fields named (fully qualified names).
+    Include(Vec<String>),
+    /// `/Action /Exclude`: every field except those named.
+    Exclude(Vec<String>),
+}
+
+impl FieldLock {
+    /// Whether the field of this fully qualified name is locked. Naming a parent field locks
+    /// its descendants too (§12.7.3.2: a name covers the subtree).
+    pub fn locks(&self, name: &str) -> bool {
+        let named = |list: &[String]| {
+            list.iter().any(|n| {
+                name == n
+                    || name
+                        .strip_prefix(n.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+        };
+        match self {
+            FieldLock::All => true,
+            FieldLock::Include(list) => named(list),
+            FieldLock::Exclude(list) => !named(list),
+        }
+    }
+
+    /// Both locks together: a field is locked if either locks it.
+    fn union(self, other: FieldLock) -> FieldLock {
+        match (self, other) {
+            (FieldLock::All, _) | (_, FieldLock::All) => FieldLock::All,
+            (FieldLock::Include(mut a), FieldLock::Include(b)) => {
+                a.extend(b);
+                FieldLock::Include(a)
+            }
+            (FieldLock::Exclude(a), FieldLock::Exclude(b)) => {
+                FieldLock::Exclude(a.into_iter().filter(|n| b.contains(n)).collect())
+            }
+            (FieldLock::Include(inc), FieldLock::Exclude(exc))
+            | (FieldLock::Exclude(exc), FieldLock::Include(inc)) => {
+                FieldLock::Exclude(exc.into_iter().filter(|n| !inc.contains(n)).collect())
+            }
+        }
+    }
+}
+
+/// Reads a lock dictionary or FieldMDP transform parameters (`/Action`, `/Fields`). An
+/// action this reader does not know locks everything: a lock is never loosened by misreading.
+fn read_lock<S: ByteSource>(
+    doc: &Document<S>,
+    rev: usize,
+    d: &Dict,
+) -> Result<FieldLock, PdfError> {
+    let mut names = Vec::new();
+    if let Some(fields) = d.get("Fields") {
+        let fields = doc.resolve_in(rev, fields)?;
+        for f in fields
+            .as_array()
+            .unwrap_or_default()
+            .iter()
+            .take(MAX_LOCKED_NAMES)
+        {
+            if let Some(name) = super::fields::text(Some(&doc.resolve_in(rev, f)?)) {
+                names.push(name);
+            }
+        }
+    }
+    Ok(match d.get_name("Action") {
+        Some(b"Include") => FieldLock::Include(names),
+        Some(b"Exclude") => FieldLock::Exclude(names),
+        _ => FieldLock::All,
+    })
+}
+
+/// The lock of a signature field in revision `rev`: its `/Lock` dictionary and the FieldMDP
+/// `/Reference` entries of its signature value, combined.
+pub fn field_lock<S: ByteSource>(
+    doc: &Document<S>,
+    rev: usize,
+    field: ObjRef,
+) -> Result<Option<FieldLock>, PdfError> {
+    let fd = doc.dict_in(rev, &Object::Ref(field), "a signature field")?;
+    let mut lock: Option<FieldLock> = None;
+    let mut add = |l: FieldLock| {
+        lock = Some(match lock.take() {
+            Some(prev) => prev.union(l),
+            None => l,
+        });
+    };
+    if let Some(l) = fd.get("Lock") {
+        let l = doc.dict_in(rev, l, "a field lock (/Lock)")?;
+        add(read_lock(doc, rev, &l)?);
+    }
+    if let Some(v) = fd.get("V") {
+        if let Object::Dict(sig) = doc.resolve_in(rev, v)? {
+            for p in transform_params(doc, rev, &sig, b"FieldMDP")? {
+                add(read_lock(doc, rev, &p)?);
+            }
+        }
+    }
+    Ok(lock)
 }
 
 /// One finding: its level and a description naming what changed.
@@ -91,7 +216,8 @@ struct Roles {
     fields_array: Option<ObjRef>,
     pages: HashMap<ObjRef, usize>,
     annots: HashMap<ObjRef, usize>,
-    fields: HashSet<ObjRef>,
+    /// Form fields, with their fully qualified names.
+    fields: HashMap<ObjRef, String>,
     dss: HashSet<ObjRef>,
     info: Option<ObjRef>,
 }
@@ -117,7 +243,7 @@ fn roles<S: ByteSource>(doc: &Document<S>, rev: usize) -> Result<Roles, PdfError
     }
     let fields = fields_in(doc, rev)?
         .into_iter()
-        .filter_map(|f| f.field)
+        .filter_map(|f| f.field.map(|r| (r, f.name)))
         .collect();
     let mut dss = HashSet::new();
     if let Some(d) = cat.get("DSS") {
@@ -356,6 +482,7 @@ fn judge_redefined<S: ByteSource>(
     k: usize,
     r: ObjRef,
     roles: &Roles,
+    lock: Option<&FieldLock>,
     out: &mut Vec<Change>,
 ) -> Result<(), PdfError> {
     let prev = k - 1;
@@ -448,12 +575,21 @@ fn judge_redefined<S: ByteSource>(
             &format!("the annotations of page {} ({r})", page + 1),
             out,
         )?;
-    } else if roles.fields.contains(&r) {
+    } else if let Some(name) = roles.fields.get(&r) {
         let (Some(od), Some(nd)) = (od, nd) else {
             out.push(other(format!("form field {r} changed type")));
             return Ok(());
         };
         for key in changed_keys(od, nd) {
+            // Its appearance shows the value: redrawing a locked field is changing it.
+            if matches!(key.as_str(), "V" | "AP" | "AS") && lock.is_some_and(|l| l.locks(name)) {
+                out.push(other(format!(
+                    "trường {name:?} bị khoá bởi chữ ký (/Lock) / form field {name:?} ({r}) is \
+                     locked by the signature (FieldMDP /Lock, ISO 32000-1 §12.8.2.4) and its \
+                     /{key} was changed"
+                )));
+                continue;
+            }
             match key.as_str() {
                 "V" if od.get_name("FT") == Some(b"Sig")
                     && od.get("V").is_some_and(|v| !matches!(v, Object::Null)) =>
@@ -534,6 +670,7 @@ fn judge_revision<S: ByteSource>(
     doc: &Document<S>,
     k: usize,
     signed_end: u64,
+    lock: Option<&FieldLock>,
     out: &mut Vec<Change>,
 ) -> Result<(), PdfError> {
     let prev = k - 1;
@@ -583,19 +720,27 @@ fn judge_revision<S: ByteSource>(
             Some(XrefEntry::InFile { .. }) | Some(XrefEntry::InStream { .. })
         );
         if existed {
-            judge_redefined(doc, k, ObjRef::new(num, gen), &roles, out)?;
+            judge_redefined(doc, k, ObjRef::new(num, gen), &roles, lock, out)?;
         }
     }
     Ok(())
 }
 
 /// Analyses every revision after `signed_rev` and applies the DocMDP permission `docmdp`
-/// (`None` for an uncertified document).
+/// (`None` for an uncertified document) and the field locks of the signature field
+/// `signature_field` (its `/Lock`, and a FieldMDP reference of its signature), read in the
+/// signed revision.
 pub fn analyse_changes<S: ByteSource>(
     doc: &Document<S>,
     signed_rev: usize,
     docmdp: Option<i64>,
+    signature_field: Option<ObjRef>,
 ) -> Result<ChangeAnalysis, PdfError> {
+    let lock = match signature_field {
+        Some(f) => field_lock(doc, signed_rev, f)?,
+        None => None,
+    };
+    let lock = lock.as_ref();
     let signed_end = doc.revisions().get(signed_rev).map(|r| r.end).unwrap_or(0);
     let later = doc.revisions().len().saturating_sub(signed_rev + 1);
     if later > MAX_REVISIONS_AFTER {
@@ -606,7 +751,7 @@ pub fn analyse_changes<S: ByteSource>(
     }
     let mut changes = Vec::new();
     for k in signed_rev + 1..doc.revisions().len() {
-        judge_revision(doc, k, signed_end, &mut changes)?;
+        judge_revision(doc, k, signed_end, lock, &mut changes)?;
     }
     let level = changes
         .iter()
@@ -650,4 +795,117 @@ pub fn analyse_changes<S: ByteSource>(
         violation,
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Objects written as a revision: a body, its xref table, trailer and end of file.
+    fn revision(pdf: &mut Vec<u8>, objects: &[(u32, &str)], size: u32, prev: Option<usize>) {
+        let mut offsets = Vec::new();
+        for (num, body) in objects {
+            offsets.push((*num, pdf.len()));
+            pdf.extend_from_slice(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes());
+        }
+        let xref = pdf.len();
+        let mut t = String::from("xref\n");
+        if prev.is_none() {
+            t.push_str("0 1\n0000000000 65535 f \n");
+        }
+        for (num, off) in offsets {
+            t.push_str(&format!("{num} 1\n{off:010} 00000 n \n"));
+        }
+        let prev = prev.map(|p| format!("/Prev {p}")).unwrap_or_default();
+        t.push_str(&format!(
+            "trailer\n<</Size {size}/Root 1 0 R{prev}>>\nstartxref\n{xref}\n%%EOF\n"
+        ));
+        pdf.extend_from_slice(t.as_bytes());
+    }
+
+    /// A form with a signature field (object 4) carrying `lock`, and text fields `a` and
+    /// `b`; then a revision that fills `changed` with a new value.
+    fn filled_after_lock(lock: &str, changed: &str) -> ChangeAnalysis {
+        filled_after_lock_with(lock, changed, &format!("<</FT/Tx/T({changed})/V(new)>>"))
+    }
+
+    /// As [`filled_after_lock`], the changed field redefined as `body`.
+    fn filled_after_lock_with(lock: &str, changed: &str, body: &str) -> ChangeAnalysis {
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        revision(
+            &mut pdf,
+            &[
+                (1, "<</Type/Catalog/Pages 2 0 R/AcroForm 3 0 R>>"),
+                (2, "<</Type/Pages/Kids[]/Count 0>>"),
+                (3, "<</Fields[4 0 R 5 0 R 6 0 R]>>"),
+                (4, &format!("<</FT/Sig/T(sig){lock}>>")),
+                (5, "<</FT/Tx/T(a)/V(old)>>"),
+                (6, "<</FT/Tx/T(b)/V(old)>>"),
+            ],
+            7,
+            None,
+        );
+        let first_xref = pdf.windows(4).position(|w| w == b"xref").expect("xref");
+        let num = if changed == "a" { 5 } else { 6 };
+        revision(&mut pdf, &[(num, body)], 7, Some(first_xref));
+        let doc = Document::open(pdf.as_slice()).expect("open");
+        analyse_changes(&doc, 0, None, Some(ObjRef::new(4, 0))).expect("analyse")
+    }
+
+    #[test]
+    fn without_a_lock_filling_a_field_is_form_fill() {
+        let a = filled_after_lock("", "a");
+        assert_eq!(a.level, Changes::FormFill);
+        assert!(a.violation.is_none());
+    }
+
+    #[test]
+    fn a_locked_field_changed_fails_naming_it() {
+        for lock in [
+            "/Lock<</Type/SigFieldLock/Action/All>>",
+            "/Lock<</Type/SigFieldLock/Action/Include/Fields[(a)]>>",
+            "/Lock<</Type/SigFieldLock/Action/Exclude/Fields[(b)]>>",
+        ] {
+            let a = filled_after_lock(lock, "a");
+            assert_eq!(a.level, Changes::Other, "{lock}");
+            let v = a.violation.expect("violation");
+            assert!(
+                v.contains("\"a\"") && v.contains("/Lock") && v.contains("/V"),
+                "{lock}: {v}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_locked_field_redrawn_fails() {
+        let a = filled_after_lock_with(
+            "/Lock<</Type/SigFieldLock/Action/All>>",
+            "a",
+            "<</FT/Tx/T(a)/V(old)/AS/Other>>",
+        );
+        assert_eq!(a.level, Changes::Other);
+        assert!(a.violation.expect("violation").contains("/AS"));
+    }
+
+    #[test]
+    fn a_field_the_lock_leaves_open_may_be_filled() {
+        for lock in [
+            "/Lock<</Type/SigFieldLock/Action/Include/Fields[(a)]>>",
+            "/Lock<</Type/SigFieldLock/Action/Exclude/Fields[(b)]>>",
+        ] {
+            let a = filled_after_lock(lock, "b");
+            assert_eq!(a.level, Changes::FormFill, "{lock}");
+            assert!(a.violation.is_none(), "{lock}");
+        }
+    }
+
+    #[test]
+    fn lock_names_cover_descendants_and_unions_only_tighten() {
+        let inc = FieldLock::Include(vec!["a".into()]);
+        assert!(inc.locks("a") && inc.locks("a.x") && !inc.locks("ab"));
+        let exc = FieldLock::Exclude(vec!["a".into(), "b".into()]);
+        assert!(!exc.locks("a") && exc.locks("c"));
+        let both = exc.union(inc);
+        assert!(both.locks("a") && !both.locks("b") && both.locks("c"));
+    }
 }

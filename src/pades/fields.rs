@@ -26,7 +26,7 @@ pub struct FieldInfo {
     pub has_value: bool,
 }
 
-fn text(obj: Option<&Object>) -> Option<String> {
+pub(super) fn text(obj: Option<&Object>) -> Option<String> {
     let s = obj?.as_string()?;
     let b = &s.bytes;
     if let Some(rest) = b.strip_prefix(&[0xFE, 0xFF]) {

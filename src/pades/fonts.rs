@@ -86,7 +86,7 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, AppearanceError> {
     };
     let len = std::fs::metadata(path).map_err(unreadable)?.len();
     if len > crate::pdf::font::MAX_FONT_FILE_BYTES as u64 {
-        return Err(crate::pdf::embed_error::EmbedError::LimitExceeded {
+        return Err(crate::pdf::PdfError::LimitExceeded {
             what: "font file size in bytes",
             limit: crate::pdf::font::MAX_FONT_FILE_BYTES as u64,
         }
@@ -178,6 +178,9 @@ mod tests {
         };
         assert_eq!(choice.locate().unwrap(), own);
         // Not a font: a clear parse error, not a panic.
-        assert!(matches!(choice.load(), Err(AppearanceError::Embed(_))));
+        assert!(matches!(
+            choice.load(),
+            Err(AppearanceError::Pdf(crate::pdf::PdfError::BadFont(_)))
+        ));
     }
 }

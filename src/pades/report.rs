@@ -89,3 +89,43 @@ impl DocumentReport {
         self.indication == Indication::TotalPassed
     }
 }
+
+impl DocumentReport {
+    /// Applies what [`open_salvaging`](crate::pdf::salvage::open_salvaging) found: the report
+    /// was made on the readable prefix of a file whose later bytes cannot be read. Those bytes
+    /// are a change after every signature that no allow-list can accept (DESIGN.md: objects the
+    /// signed revision does not account for are OTHER), so every signature fails with
+    /// FORMAT_FAILURE, and none covers the entire file.
+    pub fn unreadable_tail(&mut self, damage: &crate::pdf::salvage::Damage) {
+        let why = format!(
+            "các byte từ {} đến {} (một phiên bản sửa đổi sau) không đọc được: {} / bytes {} to \
+             {} (a later revision) cannot be read ({}), so the changes made after the signature \
+             cannot be accounted for",
+            damage.readable_len,
+            damage.total_len,
+            damage.error,
+            damage.readable_len,
+            damage.total_len,
+            damage.error
+        );
+        for sig in &mut self.signatures {
+            sig.changes_after = Changes::Other;
+            if sig.coverage == Coverage::EntireFile {
+                sig.coverage = Coverage::EntireRevision;
+            }
+            if sig.indication == Indication::TotalFailed {
+                sig.warnings.push(why.clone());
+            } else {
+                let previous = std::mem::replace(&mut sig.reason, why.clone());
+                sig.warnings.push(previous);
+                sig.indication = Indication::TotalFailed;
+                sig.sub_indication = Some(SubIndication::FormatFailure);
+            }
+        }
+        if !self.signatures.is_empty() {
+            self.indication = self.indication.worst(Indication::TotalFailed);
+        }
+        self.revisions += 1;
+        self.warnings.push(why);
+    }
+}

@@ -533,7 +533,7 @@ fn check_field<S: ByteSource>(
     if let Some(rev) = revision {
         if check.is_consistent() {
             let permission = docmdp.map(|(_, p)| p);
-            match analyse_changes(doc, rev, permission) {
+            match analyse_changes(doc, rev, permission, field.field) {
                 Ok(analysis) => {
                     report.changes_after = analysis.level;
                     if let Some(reason) = analysis.violation {

@@ -6,7 +6,8 @@
 
 use thiserror::Error;
 
-/// Why a PDF, or one of its objects, could not be read or written.
+/// Why a PDF, or one of its objects, could not be read or written, or a resource to draw in
+/// it (a font program, a PNG picture) could not be turned into PDF objects.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum PdfError {
@@ -70,6 +71,33 @@ pub enum PdfError {
     /// The document structure is not what the operation needs (no catalog, no such page…).
     #[error("unexpected document structure: {0}")]
     Structure(String),
+
+    /// The bytes given as a font for a visible signature are not an OpenType/TrueType font
+    /// that can be read.
+    #[error("the font cannot be read: {0}")]
+    BadFont(String),
+
+    /// The font has no TrueType (`glyf`) outlines; `/FontFile2` (§9.9) carries only TrueType
+    /// programs.
+    #[error("the font {0} has no TrueType outlines (glyf table); choose a .ttf font")]
+    NotTrueType(String),
+
+    /// The font's OS/2 `fsType` forbids embedding or subsetting it.
+    #[error("the licence of font {0} does not allow embedding a subset of it in a PDF")]
+    EmbeddingForbidden(String),
+
+    /// A character of the text has no glyph in the font. Drawing the `.notdef` box instead
+    /// would silently print a wrong name on a legal document.
+    #[error("the font {font} has no glyph for {ch:?} (U+{code:04X}) / phông chữ {font} không có ký tự {ch:?}", code = u32::from(*ch))]
+    MissingGlyph { ch: char, font: String },
+
+    /// The subsetter failed on this font.
+    #[error("subsetting the font {font} failed: {reason}")]
+    Subset { font: String, reason: String },
+
+    /// The picture given for a visible signature is not a PNG that can be decoded.
+    #[error("the image is not a readable PNG: {0}")]
+    BadImage(String),
 
     /// A misuse of the writer API (e.g. two signature dictionaries in one update).
     #[error("invalid incremental update: {0}")]

@@ -20,7 +20,7 @@ use flate2::Compression;
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
-use super::embed_error::EmbedError;
+use super::error::PdfError;
 use super::object::{Dict, ObjRef, Object, PdfString};
 use super::source::ByteSource;
 use super::writer::IncrementalWriter;
@@ -56,26 +56,26 @@ type SubsetCache = Vec<(Vec<char>, FontSubset)>;
 impl FontFace {
     /// Reads a TrueType font (the first face of a collection). Refuses fonts without `glyf`
     /// outlines and fonts whose licence forbids embedding or subsetting.
-    pub fn parse(data: Vec<u8>) -> Result<Self, EmbedError> {
+    pub fn parse(data: Vec<u8>) -> Result<Self, PdfError> {
         if data.len() > MAX_FONT_FILE_BYTES {
-            return Err(EmbedError::LimitExceeded {
+            return Err(PdfError::LimitExceeded {
                 what: "font file size in bytes",
                 limit: MAX_FONT_FILE_BYTES as u64,
             });
         }
         let face =
-            ttf_parser::Face::parse(&data, 0).map_err(|e| EmbedError::BadFont(e.to_string()))?;
+            ttf_parser::Face::parse(&data, 0).map_err(|e| PdfError::BadFont(e.to_string()))?;
         let name = postscript_name(&face);
         if face.tables().glyf.is_none() {
-            return Err(EmbedError::NotTrueType(name));
+            return Err(PdfError::NotTrueType(name));
         }
         if face.permissions() == Some(ttf_parser::Permissions::Restricted)
             || !face.is_subsetting_allowed()
         {
-            return Err(EmbedError::EmbeddingForbidden(name));
+            return Err(PdfError::EmbeddingForbidden(name));
         }
         if face.units_per_em() == 0 {
-            return Err(EmbedError::BadFont("unitsPerEm is zero".into()));
+            return Err(PdfError::BadFont("unitsPerEm is zero".into()));
         }
         Ok(FontFace {
             data: Arc::new(data),
@@ -89,18 +89,18 @@ impl FontFace {
         &self.name
     }
 
-    fn face(&self) -> Result<ttf_parser::Face<'_>, EmbedError> {
-        ttf_parser::Face::parse(&self.data, 0).map_err(|e| EmbedError::BadFont(e.to_string()))
+    fn face(&self) -> Result<ttf_parser::Face<'_>, PdfError> {
+        ttf_parser::Face::parse(&self.data, 0).map_err(|e| PdfError::BadFont(e.to_string()))
     }
 
     /// The glyph of each character of `text` (NFC), with its advance in 1/1000 em.
-    fn glyphs(&self, text: &str) -> Result<Vec<(char, u16, u16)>, EmbedError> {
+    fn glyphs(&self, text: &str) -> Result<Vec<(char, u16, u16)>, PdfError> {
         let face = self.face()?;
         let upem = f64::from(face.units_per_em());
         text.nfc()
             .map(|ch| {
                 let gid = face.glyph_index(ch).filter(|g| g.0 != 0).ok_or_else(|| {
-                    EmbedError::MissingGlyph {
+                    PdfError::MissingGlyph {
                         ch,
                         font: self.name.clone(),
                     }
@@ -116,7 +116,7 @@ impl FontFace {
     }
 
     /// Width of `text` set at `size` points, in points. Fails on a character the font lacks.
-    pub fn text_width(&self, text: &str, size: f64) -> Result<f64, EmbedError> {
+    pub fn text_width(&self, text: &str, size: f64) -> Result<f64, PdfError> {
         let total: u64 = self
             .glyphs(text)?
             .iter()
@@ -127,7 +127,7 @@ impl FontFace {
 
     /// The subset that can show every string of `texts` (from the cache when the same set
     /// of characters was subset recently).
-    pub fn subset(&self, texts: &[&str]) -> Result<FontSubset, EmbedError> {
+    pub fn subset(&self, texts: &[&str]) -> Result<FontSubset, PdfError> {
         let mut key: Vec<char> = texts.iter().flat_map(|t| t.nfc()).collect();
         key.sort_unstable();
         key.dedup();
@@ -146,13 +146,13 @@ impl FontFace {
         Ok(subset)
     }
 
-    fn make_subset(&self, texts: &[&str]) -> Result<FontSubset, EmbedError> {
+    fn make_subset(&self, texts: &[&str]) -> Result<FontSubset, PdfError> {
         let mut chars: BTreeMap<char, (u16, u16)> = BTreeMap::new();
         for text in texts {
             for (ch, gid, width) in self.glyphs(text)? {
                 chars.insert(ch, (gid, width));
                 if chars.len() > MAX_SUBSET_CHARS {
-                    return Err(EmbedError::LimitExceeded {
+                    return Err(PdfError::LimitExceeded {
                         what: "distinct characters in one embedded font",
                         limit: MAX_SUBSET_CHARS as u64,
                     });
@@ -164,7 +164,7 @@ impl FontFace {
         old_gids.dedup();
         let remapper = subsetter::GlyphRemapper::new_from_glyphs_sorted(&old_gids);
         let program =
-            subsetter::subset(&self.data, 0, &remapper).map_err(|e| EmbedError::Subset {
+            subsetter::subset(&self.data, 0, &remapper).map_err(|e| PdfError::Subset {
                 font: self.name.clone(),
                 reason: e.to_string(),
             })?;
@@ -172,7 +172,7 @@ impl FontFace {
         let mut cids = BTreeMap::new();
         let mut widths = vec![0u16; usize::from(remapper.num_gids())];
         for (&ch, &(gid, width)) in &chars {
-            let cid = remapper.get(gid).ok_or_else(|| EmbedError::Subset {
+            let cid = remapper.get(gid).ok_or_else(|| PdfError::Subset {
                 font: self.name.clone(),
                 reason: format!("glyph {gid} missing from the subset"),
             })?;
@@ -253,10 +253,10 @@ impl FontSubset {
 
     /// The string operand that shows `text` (NFC) with this font under `/Identity-H`: two
     /// bytes per character, its CID. Fails on a character outside the subset.
-    pub fn encode(&self, text: &str) -> Result<PdfString, EmbedError> {
+    pub fn encode(&self, text: &str) -> Result<PdfString, PdfError> {
         let mut bytes = Vec::with_capacity(text.len() * 2);
         for ch in text.nfc() {
-            let cid = self.cids.get(&ch).ok_or_else(|| EmbedError::MissingGlyph {
+            let cid = self.cids.get(&ch).ok_or_else(|| PdfError::MissingGlyph {
                 ch,
                 font: self.base_font.clone(),
             })?;
@@ -266,14 +266,14 @@ impl FontSubset {
     }
 
     /// Width of `text` (NFC) at `size` points, in points, from the subset's widths.
-    pub fn text_width(&self, text: &str, size: f64) -> Result<f64, EmbedError> {
+    pub fn text_width(&self, text: &str, size: f64) -> Result<f64, PdfError> {
         let mut total = 0u64;
         for ch in text.nfc() {
             let w = self
                 .cids
                 .get(&ch)
                 .and_then(|cid| self.widths.get(usize::from(*cid)))
-                .ok_or_else(|| EmbedError::MissingGlyph {
+                .ok_or_else(|| PdfError::MissingGlyph {
                     ch,
                     font: self.base_font.clone(),
                 })?;
@@ -477,13 +477,13 @@ mod tests {
         // A CJK ideograph is not in DejaVu Sans.
         let err = face.subset(&["Nguyễn 中"]).unwrap_err();
         assert!(
-            matches!(err, EmbedError::MissingGlyph { ch: '中', .. }),
+            matches!(err, PdfError::MissingGlyph { ch: '中', .. }),
             "{err}"
         );
         let subset = face.subset(&["abc"]).unwrap();
         assert!(matches!(
             subset.encode("abd"),
-            Err(EmbedError::MissingGlyph { ch: 'd', .. })
+            Err(PdfError::MissingGlyph { ch: 'd', .. })
         ));
     }
 
@@ -502,7 +502,7 @@ mod tests {
     fn garbage_is_not_a_font() {
         assert!(matches!(
             FontFace::parse(b"not a font at all".to_vec()),
-            Err(EmbedError::BadFont(_))
+            Err(PdfError::BadFont(_))
         ));
     }
 }

@@ -4,7 +4,7 @@
 
 use std::io::Cursor;
 
-use super::embed_error::EmbedError;
+use super::error::PdfError;
 use super::font::deflate;
 use super::object::{Dict, ObjRef, Object};
 use super::source::ByteSource;
@@ -35,8 +35,8 @@ pub struct PngImage {
 impl PngImage {
     /// Decodes a PNG of any colour type and bit depth (palette and transparency chunks
     /// expanded, 16-bit samples reduced to 8).
-    pub fn decode(bytes: &[u8]) -> Result<Self, EmbedError> {
-        let bad = |e: png::DecodingError| EmbedError::BadImage(e.to_string());
+    pub fn decode(bytes: &[u8]) -> Result<Self, PdfError> {
+        let bad = |e: png::DecodingError| PdfError::BadImage(e.to_string());
         let mut decoder = png::Decoder::new_with_limits(
             Cursor::new(bytes),
             png::Limits {
@@ -51,22 +51,22 @@ impl PngImage {
         };
         let pixels = u64::from(width) * u64::from(height);
         if pixels == 0 {
-            return Err(EmbedError::BadImage("the picture is empty".into()));
+            return Err(PdfError::BadImage("the picture is empty".into()));
         }
         if pixels > MAX_IMAGE_PIXELS {
-            return Err(EmbedError::LimitExceeded {
+            return Err(PdfError::LimitExceeded {
                 what: "picture size in pixels",
                 limit: MAX_IMAGE_PIXELS,
             });
         }
         let size = reader
             .output_buffer_size()
-            .ok_or_else(|| EmbedError::BadImage("the picture is too large".into()))?;
+            .ok_or_else(|| PdfError::BadImage("the picture is too large".into()))?;
         let mut buf = vec![0u8; size];
         let frame = reader.next_frame(&mut buf).map_err(bad)?;
         let (color_type, depth) = (frame.color_type, frame.bit_depth);
         if depth != png::BitDepth::Eight {
-            return Err(EmbedError::BadImage(format!(
+            return Err(PdfError::BadImage(format!(
                 "unexpected bit depth {depth:?} after expansion"
             )));
         }
@@ -76,7 +76,7 @@ impl PngImage {
             png::ColorType::Rgb => (3, true, false),
             png::ColorType::Rgba => (4, true, true),
             png::ColorType::Indexed => {
-                return Err(EmbedError::BadImage("palette left unexpanded".into()))
+                return Err(PdfError::BadImage("palette left unexpanded".into()))
             }
         };
         let row_len = frame.line_size;
@@ -87,7 +87,7 @@ impl PngImage {
         for row in buf.chunks(row_len.max(1)).take(height as usize) {
             let row = row
                 .get(..used)
-                .ok_or_else(|| EmbedError::BadImage("short row".into()))?;
+                .ok_or_else(|| PdfError::BadImage("short row".into()))?;
             for px in row.chunks_exact(channels) {
                 let (c, a) = px.split_at(color_channels);
                 color.extend_from_slice(c);
@@ -95,7 +95,7 @@ impl PngImage {
             }
         }
         if color.len() != color_channels * pixels as usize {
-            return Err(EmbedError::BadImage("truncated pixel data".into()));
+            return Err(PdfError::BadImage("truncated pixel data".into()));
         }
         let alpha = (has_alpha && alpha.iter().any(|a| *a != u8::MAX)).then_some(alpha);
         Ok(PngImage {
@@ -192,7 +192,7 @@ mod tests {
     fn garbage_and_oversized_pictures_are_refused() {
         assert!(matches!(
             PngImage::decode(b"\x89PNG\r\n\x1a\nnonsense"),
-            Err(EmbedError::BadImage(_))
+            Err(PdfError::BadImage(_))
         ));
         // 4096 × 4096 gray: over the pixel bound, refused before the pixels are inflated.
         let side = 4096u32;
@@ -200,7 +200,7 @@ mod tests {
         let png = encode(side, side, png::ColorType::Grayscale, &data);
         assert!(matches!(
             PngImage::decode(&png),
-            Err(EmbedError::LimitExceeded { .. })
+            Err(PdfError::LimitExceeded { .. })
         ));
     }
 }

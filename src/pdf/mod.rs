@@ -55,7 +55,6 @@
 mod byte_range;
 mod diagnostic;
 mod document;
-pub mod embed_error;
 mod error;
 mod fields;
 mod filter;
@@ -64,6 +63,7 @@ pub mod image;
 pub mod limits;
 mod object;
 mod parse;
+pub mod salvage;
 mod source;
 mod writer;
 mod xref;
