@@ -501,3 +501,75 @@ fn anchors_and_crls_added_by_an_administrator_apply_at_once() {
     assert_eq!(del.status, 204, "{}", del.body);
     assert_ne!(validate("agency-signer.pem")["indication"], "TOTAL_PASSED");
 }
+
+/// Every file under `dir` (databases with their journals, keys, the demo PKI), read whole.
+fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn tokens_are_stored_only_as_hashes_and_a_near_miss_is_refused() {
+    use sha2::{Digest, Sha256};
+    let server = Server::start_dev();
+    let dev = server.token.clone().expect("development token");
+    let admin = offline_token(&server.data_dir, "ops", "admin");
+    let admin_auth = format!("Bearer {admin}");
+    // Use both, so that every store has written what it keeps of them.
+    assert_eq!(
+        request(&server, "GET", "/v1/admin/tokens", Some(&admin_auth), b"").status,
+        200
+    );
+    server.sign(&common::pdf::one_page(), "", &[]);
+
+    let files = files_under(&server.data_dir);
+    let mut hashes_seen = 0;
+    for secret in [&dev, &admin] {
+        let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        for (path, bytes) in &files {
+            assert!(
+                !contains(bytes, secret.as_bytes()),
+                "{} holds a token in clear",
+                path.display()
+            );
+            if contains(bytes, &digest) || contains(bytes, hex::encode(digest).as_bytes()) {
+                hashes_seen += 1;
+            }
+        }
+    }
+    assert!(hashes_seen >= 2, "both tokens are stored, as SHA-256");
+
+    // A token that differs in its last character only is a different, unknown token.
+    let mut near = admin.clone();
+    let last = near.pop().expect("non-empty token");
+    near.push(if last == 'A' { 'B' } else { 'A' });
+    let refused = request(
+        &server,
+        "GET",
+        "/v1/admin/tokens",
+        Some(&format!("Bearer {near}")),
+        b"",
+    );
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert!(!refused.body.contains(&admin) && !refused.body.contains(&near));
+    let log = server.log_text();
+    assert!(
+        !log.contains(&dev) && !log.contains(&admin),
+        "a token in the log"
+    );
+}
