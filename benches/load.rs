@@ -205,7 +205,11 @@ fn main() {
         signing::kyso_verify(&signed_path, &trust);
     });
     report("POST /v1/sign (1 MB)", &sign_load, Some(sign_ref));
-    report("POST /v1/sign?level=B-T (1 MB)", &sign_bt_load, Some(sign_ref));
+    report(
+        "POST /v1/sign?level=B-T (1 MB)",
+        &sign_bt_load,
+        Some(sign_ref),
+    );
     report("POST /v1/verify (1 MB)", &verify_load, Some(verify_ref));
     report("GET /v/{id}", &page_load, None);
 }
