@@ -61,6 +61,8 @@ pub struct LevelSigned {
     /// The signature's incremental update: `input` followed by it is the signed revision (what
     /// a ledger records the hash of).
     pub signature: Vec<u8>,
+    /// SHA-256 of the signed revision (`input` followed by [`signature`](Self::signature)).
+    pub revision_sha256: [u8; 32],
     /// The later updates: `/DSS` (B-LT) and the document timestamp (B-LTA); empty below B-LT.
     pub ltv: Vec<u8>,
     /// What could not be fetched.
@@ -99,6 +101,7 @@ pub fn sign_at_level(
     let (ltv, notes) = ltv_updates(&[input, &signature].concat(), sources)?;
     Ok(LevelSigned {
         signature,
+        revision_sha256: signed.revision_sha256,
         ltv,
         notes,
     })

@@ -156,10 +156,7 @@ fn sign_and_record(
     }
     // The ledger records the revision the signature covers, not the /DSS and document
     // timestamp revisions after it: a citizen's file extended later still matches it.
-    let mut h = Sha256::new();
-    h.update(pdf);
-    h.update(&signed.signature);
-    entry.revision_hash = h.finalize().into();
+    entry.revision_hash = signed.revision_sha256;
     entry.document_id_hash = id.ledger_hash();
     let appended = state.ledger.append(&entry)?;
     state.metrics.record_signature(appended.batch_entries);

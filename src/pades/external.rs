@@ -16,7 +16,10 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::error::PadesError;
-use super::sign::{hash_signed_bytes, signature_update, SignOptions, SignedUpdate};
+use super::sign::{
+    hash_document, hash_signed_bytes, revision_digest, signature_update, signed_digest,
+    SignOptions, SignedUpdate,
+};
 use crate::cms::{self, ContentDigest, DigestAlgorithm, SignRequest, SignatureAlgorithm};
 use crate::pdf::{ByteSource, Document, IncrementalUpdate, SignaturePlaceholder};
 
@@ -142,9 +145,11 @@ impl PreparedDocument {
         doc: &Document<S>,
         signature: &[u8],
     ) -> Result<SignedUpdate, PadesError> {
-        if doc.len() != self.update.base_len
-            || hash_signed_bytes(doc, &self.update)? != self.content_digest
-        {
+        if doc.len() != self.update.base_len {
+            return Err(PadesError::DocumentChanged);
+        }
+        let prefix = hash_document(doc)?;
+        if signed_digest(&prefix, &self.update)? != self.content_digest {
             return Err(PadesError::DocumentChanged);
         }
         let prepared = cms::prepare(&SignRequest {
@@ -168,6 +173,7 @@ impl PreparedDocument {
         let mut update = self.update.clone();
         update.embed_signature(&cms_der)?;
         Ok(SignedUpdate {
+            revision_sha256: revision_digest(prefix, &update),
             update,
             field_name: self.field_name.clone(),
             digest: self.content_digest,

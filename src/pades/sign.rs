@@ -93,6 +93,9 @@ pub struct SignedUpdate {
     pub field_name: String,
     /// SHA-256 of the covered bytes (the CMS message digest).
     pub digest: [u8; 32],
+    /// SHA-256 of the signed revision: the original followed by the whole update (what the
+    /// ledger records for an issued document).
+    pub revision_sha256: [u8; 32],
 }
 
 /// `D:YYYYMMDDHHmmSS+07'00'` (ISO 32000-1 §7.9.4), in Vietnam's time zone.
@@ -114,15 +117,10 @@ pub fn pdf_date(t: OffsetDateTime) -> String {
     )
 }
 
-/// Hashes `doc`'s bytes followed by the two signed parts of `update`, reading the document in
-/// [`HASH_CHUNK`] pieces.
-pub(super) fn hash_signed_bytes<S: ByteSource>(
-    doc: &Document<S>,
-    update: &IncrementalUpdate,
-) -> Result<[u8; 32], PadesError> {
-    let (first, second) = update
-        .signed_parts()
-        .ok_or_else(|| PadesError::Refused("the update has no signature placeholder".into()))?;
+/// The SHA-256 state after `doc`'s bytes, read in [`HASH_CHUNK`] pieces: the common prefix of
+/// the signature's digest ([`signed_digest`]) and of the signed revision's hash
+/// ([`revision_digest`]), so that the original is read and hashed once for both.
+pub(super) fn hash_document<S: ByteSource>(doc: &Document<S>) -> Result<Sha256, PadesError> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; HASH_CHUNK.min(usize::try_from(doc.len()).unwrap_or(HASH_CHUNK))];
     let mut offset = 0u64;
@@ -137,6 +135,19 @@ pub(super) fn hash_signed_bytes<S: ByteSource>(
         hasher.update(&*chunk);
         offset += n as u64;
     }
+    Ok(hasher)
+}
+
+/// The signature's digest: the document (`prefix`, from [`hash_document`]) followed by the two
+/// signed parts of `update`.
+pub(super) fn signed_digest(
+    prefix: &Sha256,
+    update: &IncrementalUpdate,
+) -> Result<[u8; 32], PadesError> {
+    let (first, second) = update
+        .signed_parts()
+        .ok_or_else(|| PadesError::Refused("the update has no signature placeholder".into()))?;
+    let mut hasher = prefix.clone();
     for part in [first, second] {
         let bytes = update
             .bytes
@@ -145,6 +156,21 @@ pub(super) fn hash_signed_bytes<S: ByteSource>(
         hasher.update(bytes);
     }
     Ok(hasher.finalize().into())
+}
+
+/// The hash of the signed revision: the document (`prefix`) followed by the whole `update`,
+/// signature included.
+pub(super) fn revision_digest(mut prefix: Sha256, update: &IncrementalUpdate) -> [u8; 32] {
+    prefix.update(&update.bytes);
+    prefix.finalize().into()
+}
+
+/// [`signed_digest`] of `doc` from scratch.
+pub(super) fn hash_signed_bytes<S: ByteSource>(
+    doc: &Document<S>,
+    update: &IncrementalUpdate,
+) -> Result<[u8; 32], PadesError> {
+    signed_digest(&hash_document(doc)?, update)
 }
 
 /// Signs `doc` with `signer` (whose certificate is `certificate`, DER; `chain` the other
@@ -171,7 +197,8 @@ pub fn sign_timestamped<S: ByteSource>(
 ) -> Result<SignedUpdate, PadesError> {
     let certs_len: usize = certificate.len() + chain.iter().map(Vec::len).sum::<usize>();
     let (mut update, field_name) = signature_update(doc, certs_len, options)?;
-    let digest = hash_signed_bytes(doc, &update)?;
+    let prefix = hash_document(doc)?;
+    let digest = signed_digest(&prefix, &update)?;
     let prepared = prepare(&SignRequest {
         content_digest: digest,
         signer_certificate: certificate,
@@ -186,6 +213,7 @@ pub fn sign_timestamped<S: ByteSource>(
     let cms = prepared.assemble(&signature, token.as_deref())?;
     update.embed_signature(&cms)?;
     Ok(SignedUpdate {
+        revision_sha256: revision_digest(prefix, &update),
         update,
         field_name,
         digest,
@@ -334,10 +362,12 @@ pub fn add_document_timestamp<S: ByteSource>(
         value: Some(value),
     })?;
     let mut update = w.finish()?;
-    let digest = hash_signed_bytes(doc, &update)?;
+    let prefix = hash_document(doc)?;
+    let digest = signed_digest(&prefix, &update)?;
     let token = timestamp(&digest)?;
     update.embed_signature(&token)?;
     Ok(SignedUpdate {
+        revision_sha256: revision_digest(prefix, &update),
         update,
         field_name,
         digest,
