@@ -242,47 +242,23 @@ fn bad_input_gets_documented_json_errors_and_the_server_stays_up() {
 
 /// Adds a text annotation to the first page in a new incremental update.
 fn add_annotation(signed: &[u8]) -> Vec<u8> {
-    use kyso::pdf::{Dict, Document, IncrementalWriter, Object, PdfString};
-    let doc = Document::open(signed).expect("open the signed file");
-    let page = *doc.pages().expect("pages").first().expect("a page");
-    let mut w = IncrementalWriter::new(&doc).expect("writer");
-    let mut annot = Dict::new();
-    annot.set("Type", Object::name("Annot"));
-    annot.set("Subtype", Object::name("Text"));
-    annot.set(
-        "Rect",
-        vec![
-            Object::from(50i64),
-            Object::from(50i64),
-            Object::from(80i64),
-            Object::from(80i64),
-        ],
-    );
-    annot.set("Contents", PdfString::text("đã sửa"));
-    let annot = w.add_object(annot);
-    let Object::Dict(mut page_dict) = w.current(page).expect("page") else {
-        panic!("the page is not a dictionary")
-    };
-    match page_dict.get("Annots").cloned() {
-        Some(Object::Ref(r)) => {
-            let Object::Array(mut a) = w.current(r).expect("annots") else {
-                panic!("/Annots is not an array")
-            };
-            a.push(Object::from(annot));
-            w.replace_object(r, a);
-        }
-        Some(Object::Array(mut a)) => {
-            a.push(Object::from(annot));
-            page_dict.set("Annots", a);
-            w.replace_object(page, page_dict);
-        }
-        _ => {
-            page_dict.set("Annots", vec![Object::from(annot)]);
-            w.replace_object(page, page_dict);
-        }
-    }
-    let update = w.finish().expect("finish");
-    [signed, &update.bytes].concat()
+    use kyso::pdf::{Dict, Object, PdfString};
+    common::edit::update(signed, |doc, w| {
+        let mut annot = Dict::new();
+        annot.set("Type", Object::name("Annot"));
+        annot.set("Subtype", Object::name("Text"));
+        annot.set(
+            "Rect",
+            vec![
+                Object::from(50i64),
+                Object::from(50i64),
+                Object::from(80i64),
+                Object::from(80i64),
+            ],
+        );
+        annot.set("Contents", PdfString::text("đã sửa"));
+        common::edit::add_annotation(doc, w, annot);
+    })
 }
 
 fn verify(server: &Server, pdf: &[u8]) -> serde_json::Value {

@@ -398,7 +398,6 @@ fn first_page(doc: &Document<&[u8]>) -> (ObjRef, Dict) {
 }
 
 fn add_square_annotation(doc: &Document<&[u8]>, w: &mut IncrementalWriter<'_, &[u8]>) {
-    let (p, mut page) = first_page(doc);
     let mut annot = Dict::new();
     annot.set("Type", Object::name("Annot"));
     annot.set("Subtype", Object::name("Square"));
@@ -411,19 +410,7 @@ fn add_square_annotation(doc: &Document<&[u8]>, w: &mut IncrementalWriter<'_, &[
             Object::Real(600.0),
         ],
     );
-    let a = w.add_object(annot);
-    let mut annots = match page.get("Annots") {
-        Some(o) => doc
-            .resolve(o)
-            .expect("annots")
-            .as_array()
-            .unwrap_or_default()
-            .to_vec(),
-        None => Vec::new(),
-    };
-    annots.push(Object::Ref(a));
-    page.set("Annots", annots);
-    w.replace_object(p, page);
+    common::edit::add_annotation(doc, w, annot);
 }
 
 fn write(env: &Env, name: &str, bytes: &[u8]) -> PathBuf {

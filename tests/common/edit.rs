@@ -32,3 +32,31 @@ pub fn add_dss(bytes: &[u8], certs: &[Vec<u8>]) -> Vec<u8> {
         w.replace_object(root, catalog);
     })
 }
+
+/// Adds the annotation `annot` to the first page in the update `w`, whether the page has no
+/// `/Annots`, an inline array or a reference to one.
+pub fn add_annotation(doc: &Document<&[u8]>, w: &mut IncrementalWriter<'_, &[u8]>, annot: Dict) {
+    let page = *doc.pages().expect("pages").first().expect("a page");
+    let annot = w.add_object(annot);
+    let Object::Dict(mut page_dict) = w.current(page).expect("page") else {
+        panic!("the page is not a dictionary")
+    };
+    match page_dict.get("Annots").cloned() {
+        Some(Object::Ref(r)) => {
+            let Object::Array(mut a) = w.current(r).expect("annots") else {
+                panic!("/Annots is not an array")
+            };
+            a.push(Object::from(annot));
+            w.replace_object(r, a);
+        }
+        Some(Object::Array(mut a)) => {
+            a.push(Object::from(annot));
+            page_dict.set("Annots", a);
+            w.replace_object(page, page_dict);
+        }
+        _ => {
+            page_dict.set("Annots", vec![Object::from(annot)]);
+            w.replace_object(page, page_dict);
+        }
+    }
+}
