@@ -265,3 +265,82 @@ fn a_failed_write_fails_its_batch_only() {
     drop(ledger);
     open(&store).unwrap();
 }
+
+#[test]
+fn events_by_revision_hash_without_proofs_match_the_proven_ones() {
+    let store = MemoryStore::new();
+    let ledger = create(&store);
+    let mut appended = Vec::new();
+    for i in 0..5 {
+        let e = entry(0, i);
+        appended.push((ledger.append(&e).unwrap().index, e));
+    }
+    // A second event of document 2 under the same revision hash (its revocation).
+    let mut revoked = entry(0, 2);
+    revoked.kind = EntryKind::Revoked;
+    revoked.reason = Some("cấp nhầm".into());
+    let revoked_index = ledger.append(&revoked).unwrap().index;
+    for (index, e) in &appended {
+        let plain = ledger.entries_by_document_hash(&e.revision_hash).unwrap();
+        let proven = ledger.find_by_document_hash(&e.revision_hash).unwrap();
+        let plain_indices: Vec<u64> = plain.iter().map(|(i, _)| *i).collect();
+        let proven_indices: Vec<u64> = proven.iter().map(|f| f.index).collect();
+        assert_eq!(plain_indices, proven_indices);
+        assert_eq!(plain.first(), Some(&(*index, e.clone())));
+        if e.document_id_hash == revoked.document_id_hash {
+            assert_eq!(plain_indices, vec![*index, revoked_index]);
+        } else {
+            assert_eq!(plain.len(), 1);
+        }
+    }
+    assert!(ledger
+        .entries_by_document_hash(&document_id_hash("never issued"))
+        .unwrap()
+        .is_empty());
+}
+
+/// Proofs from a reader that remembers stored hashes (across many tree sizes, past tile
+/// boundaries) are those a fresh reader computes from the tiles, and they verify.
+#[test]
+fn remembered_hashes_give_the_same_proofs_as_the_tiles() {
+    use kyso::ledger::log::LogReader;
+    use kyso::ledger::merkle::{leaf_hash, verify_inclusion};
+    let store = MemoryStore::new();
+    let ledger = create(&store);
+    let mut leaves = Vec::new();
+    let mut checkpoints = Vec::new();
+    for i in 0..600u64 {
+        let e = entry(1, i);
+        leaves.push(leaf_hash(&e.encode().unwrap()));
+        ledger.append(&e).unwrap();
+        if !matches!(i, 0 | 1 | 254 | 255 | 256 | 299 | 511 | 512 | 599) {
+            continue;
+        }
+        let cp = ledger.signed_checkpoint().unwrap();
+        let body = cp.checkpoint().clone();
+        let fresh = LogReader::open(&store, &options()).unwrap();
+        for index in (0..body.size).step_by(37).chain([body.size - 1]) {
+            let remembered = ledger.inclusion_proof(index, body.size).unwrap();
+            assert_eq!(remembered, fresh.inclusion_proof(index, body.size).unwrap());
+            let leaf = leaves.get(index as usize).unwrap();
+            assert!(
+                verify_inclusion(index, body.size, leaf, &remembered, &body.root)
+                    .unwrap()
+                    .is_valid(),
+                "entry {index} in the tree of {}",
+                body.size
+            );
+        }
+        for old in &checkpoints {
+            let old: &kyso::ledger::checkpoint::Checkpoint = old;
+            let proof = ledger.consistency_proof(old.size, body.size).unwrap();
+            assert_eq!(proof, fresh.consistency_proof(old.size, body.size).unwrap());
+            assert!(
+                verify_consistency(old.size, body.size, &proof, &old.root, &body.root)
+                    .unwrap()
+                    .is_valid()
+            );
+        }
+        checkpoints.push(body);
+    }
+}

@@ -1178,7 +1178,7 @@ fn the_library_signs_at_each_level() {
             now,
         };
         sign_at_level(
-            &input,
+            &Document::open(&input[..]).expect("open"),
             &key,
             &cert,
             &chain,

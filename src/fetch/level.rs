@@ -8,7 +8,7 @@ use super::material::gather;
 use super::revocation::RevocationFetcher;
 use crate::cms::RawSigner;
 use crate::pades::{self, Level, PadesError, SignOptions, Timestamper};
-use crate::pdf::Document;
+use crate::pdf::{ByteSource, Document};
 use crate::pki::{RevocationData, TrustStore};
 
 /// Where the validation data and timestamps of a level come from.
@@ -76,9 +76,9 @@ impl LevelSigned {
     }
 }
 
-/// Signs the PDF `input` at `sources.level`.
-pub fn sign_at_level(
-    input: &[u8],
+/// Signs the PDF `doc` at `sources.level`.
+pub fn sign_at_level<S: ByteSource>(
+    doc: &Document<S>,
     signer: &dyn RawSigner,
     certificate: &[u8],
     chain: &[Vec<u8>],
@@ -95,10 +95,21 @@ pub fn sign_at_level(
     } else {
         None
     };
-    let doc = Document::open(input)?;
-    let signed = pades::sign_timestamped(&doc, signer, certificate, chain, options, timestamper)?;
+    let signed = pades::sign_timestamped(doc, signer, certificate, chain, options, timestamper)?;
     let signature = signed.update.bytes;
-    let (ltv, notes) = ltv_updates(&[input, &signature].concat(), sources)?;
+    // Joining the signed file copies it whole: only worth it when there is LTV data to add.
+    let (ltv, notes) = if sources.level >= Level::BLt {
+        let mut signed = Vec::with_capacity(usize::try_from(doc.len()).unwrap_or(0));
+        doc.source()
+            .for_each_piece(0, doc.len(), |piece| -> Result<(), PadesError> {
+                signed.extend_from_slice(piece);
+                Ok(())
+            })?;
+        signed.extend_from_slice(&signature);
+        ltv_updates(&signed, sources)?
+    } else {
+        (Vec::new(), Vec::new())
+    };
     Ok(LevelSigned {
         signature,
         revision_sha256: signed.revision_sha256,

@@ -146,11 +146,12 @@ pub fn record_by_revision_hash(
     state: &AppState,
     revision: &Hash,
 ) -> Result<Option<DocumentRecord>, ApiError> {
-    let by_hash = state.reader().find_by_document_hash(revision)?;
-    let Some(first) = by_hash.first() else {
+    // Which document it is; the proofs come with its events below.
+    let by_hash = state.reader().entries_by_document_hash(revision)?;
+    let Some((_, first)) = by_hash.first() else {
         return Ok(None);
     };
-    let id_hash = first.entry.document_id_hash;
+    let id_hash = first.document_id_hash;
     let found = state.reader().find_by_id_hash(&id_hash)?;
     Ok(record_from_events(state, &id_hash, &found))
 }

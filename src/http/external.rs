@@ -214,13 +214,13 @@ pub async fn prepare(
     caller: Caller,
     req: Request,
 ) -> Result<Json<Prepared>, ApiError> {
-    let upload = super::body::read_pdf(req, state.limits.max_body_bytes, true).await?;
+    let upload = super::body::read_pdf(req, state.limits.max_body_bytes).await?;
     let metadata = upload
         .metadata
         .ok_or_else(|| bad("send multipart/form-data with a JSON part `metadata`"))?;
     let params: PrepareParams =
         serde_json::from_slice(&metadata).map_err(|e| bad(format!("metadata: {e}")))?;
-    let pdf = upload.pdf;
+    let pdf = super::body::joined(&upload.pdf);
     let st = state.clone();
     blocking(move || {
         let prepared = prepare_document(&pdf, &params)?;

@@ -3,6 +3,7 @@
 
 use std::str::FromStr;
 
+use axum::body::Bytes;
 use axum::extract::{Query, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,6 +12,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::auth::Caller;
+use super::body::Buffers;
 use super::document_id::DocumentId;
 use super::error::{blocking, unreadable_pdf, ApiError, ErrorBody};
 use super::service_store::{Claim, IdempotencyRecord, Scope};
@@ -19,7 +21,7 @@ use crate::fetch::{sign_at_level, LevelSources};
 use crate::ledger::{Entry, EntryKind};
 use crate::pades::appearance::{Placement, SignatureAppearance};
 use crate::pades::{Level, PadesError, SignOptions, Timestamper};
-use crate::pdf::Document;
+use crate::pdf::{ByteSource, Document, Pieces};
 
 /// Response header: the new document's id.
 pub const DOCUMENT_ID_HEADER: HeaderName = HeaderName::from_static("kyso-document-id");
@@ -95,7 +97,7 @@ pub fn placement(visible: Option<&str>) -> Result<Placement, ApiError> {
 fn sign_and_record(
     state: &AppState,
     signer: &Signer,
-    pdf: &[u8],
+    pdf: &Pieces<Bytes>,
     params: &SignParams,
 ) -> Result<Signed, ApiError> {
     let placement = placement(params.visible.as_deref())?;
@@ -116,8 +118,8 @@ fn sign_and_record(
     entry
         .validate()
         .map_err(|e| ApiError::BadRequest(format!("metadata: {e}")))?;
-    // Read once here so that an unreadable body is a 422 before a document id is drawn.
-    Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
+    // Opened first so that an unreadable body is a 422 before a document id is drawn.
+    let doc = Document::open(pdf).map_err(|e| unreadable_pdf(&e))?;
     let id = DocumentId::random()?;
     let mut appearance = SignatureAppearance::for_certificate(&key.parsed, now);
     appearance.agency = Some(signer.agency.clone());
@@ -143,7 +145,7 @@ fn sign_and_record(
         now,
     };
     let signed = sign_at_level(
-        pdf,
+        &doc,
         key.key.as_ref(),
         &key.certificate,
         &key.chain,
@@ -185,13 +187,11 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 fn signed_response(
     state: &AppState,
-    pdf: &[u8],
-    s: &Signed,
+    pdf: Pieces<Bytes>,
+    s: Signed,
     replayed: bool,
 ) -> Result<Response, ApiError> {
-    let mut body = Vec::with_capacity(pdf.len() + s.update.len());
-    body.extend_from_slice(pdf);
-    body.extend_from_slice(&s.update);
+    let body = Buffers::body(pdf.pieces().iter().cloned().chain([Bytes::from(s.update)]));
     let url = state.verification_url(&s.id);
     let hv = |v: &str| HeaderValue::from_str(v).map_err(ApiError::internal);
     let mut resp = (StatusCode::OK, body).into_response();
@@ -218,12 +218,18 @@ fn signed_response(
 fn sign_idempotent(
     state: &AppState,
     signer: &Signer,
-    pdf: &[u8],
+    pdf: &Pieces<Bytes>,
     params: &SignParams,
     key: &[u8; 32],
 ) -> Result<(Signed, bool), ApiError> {
+    let mut whole = Sha256::new();
+    pdf.for_each_piece(0, pdf.len(), |piece| -> std::io::Result<()> {
+        whole.update(piece);
+        Ok(())
+    })
+    .map_err(ApiError::internal)?;
     let mut fp = Sha256::new();
-    fp.update(Sha256::digest(pdf));
+    fp.update(whole.finalize());
     fp.update(serde_json::to_vec(params).map_err(ApiError::internal)?);
     let fp: [u8; 32] = fp.finalize().into();
     match state
@@ -324,7 +330,7 @@ pub async fn sign(
     }
 
     let key = idempotency_key(&headers)?;
-    let upload = super::body::read_pdf(req, state.limits.max_body_bytes, true).await?;
+    let upload = super::body::read_pdf(req, state.limits.max_body_bytes).await?;
     let params = match &upload.metadata {
         Some(m) => parse_metadata(m)?,
         None => query,
@@ -349,7 +355,7 @@ pub async fn sign(
         }
     })
     .await?;
-    signed_response(&state, &pdf, &signed, replayed)
+    signed_response(&state, pdf, signed, replayed)
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 use axum::extract::{Query, Request, State};
 use axum::Json;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::documents::{record_by_revision_hash, DocumentRecord, DocumentStatus};
@@ -14,7 +13,7 @@ use super::error::{blocking, unreadable_pdf, ApiError, ErrorBody};
 use super::state::AppState;
 use crate::pades::{self, Changes, DocumentReport, PadesError, VerifyOptions};
 use crate::pdf::salvage::open_salvaging;
-use crate::pdf::{ByteSource, Document};
+use crate::pdf::{ByteSource, Document, Revision};
 use crate::pki::RevocationPolicy;
 use crate::verdict::Indication;
 
@@ -42,30 +41,20 @@ struct SignatureLedger {
     record: Option<DocumentRecord>,
 }
 
-/// The prefixes of the file a revision may have been recorded under: up to its `%%EOF` line
-/// end, and up to the marker itself when they differ. One pass over the file: the hash up to
-/// the marker is extended by the end-of-line bytes.
-fn revision_hashes(pdf: &[u8], end: u64, marker_end: u64) -> Vec<[u8; 32]> {
-    let (Ok(end), Ok(marker)) = (usize::try_from(end), usize::try_from(marker_end)) else {
-        return Vec::new();
-    };
-    let (Some(prefix), Some(eol)) = (pdf.get(..marker), pdf.get(marker..end)) else {
-        return Vec::new();
-    };
-    let to_marker = Sha256::new_with_prefix(prefix);
-    let mut to_end = to_marker.clone();
-    to_end.update(eol);
-    let mut out = vec![to_end.finalize().into()];
-    if marker != end {
-        out.push(to_marker.finalize().into());
-    }
-    out
+/// The prefixes of the file a revision may have been recorded under, when the signature check
+/// did not already hash them (its CMS was unreadable): up to its `%%EOF` line end, and up to the
+/// marker itself when they differ.
+fn revision_hashes<S: ByteSource>(doc: &Document<S>, rev: &Revision) -> Vec<[u8; 32]> {
+    pades::digest_covered(doc, &[], &[], Some(rev))
+        .ok()
+        .and_then(|d| d.revision)
+        .map(|h| h.candidates())
+        .unwrap_or_default()
 }
 
 fn check_signatures<S: ByteSource>(
     state: &AppState,
     doc: &Document<S>,
-    pdf: &[u8],
     report: &DocumentReport,
     reasons: &mut Vec<String>,
     worst: &mut Indication,
@@ -77,7 +66,11 @@ fn check_signatures<S: ByteSource>(
         let mut found = None;
         let mut hash_hex = None;
         if let Some(rev) = revision {
-            for h in revision_hashes(pdf, rev.end, rev.marker_end) {
+            let hashes = match &sig.revision_hashes {
+                Some(h) => h.candidates(),
+                None => revision_hashes(doc, rev),
+            };
+            for h in hashes {
                 hash_hex.get_or_insert_with(|| hex::encode(h));
                 if let Some(rec) = record_by_revision_hash(state, &h)? {
                     hash_hex = Some(hex::encode(h));
@@ -122,9 +115,9 @@ fn check_signatures<S: ByteSource>(
     Ok(out)
 }
 
-fn verify_blocking(
+fn verify_blocking<S: ByteSource>(
     state: &AppState,
-    pdf: &[u8],
+    pdf: &S,
     policy: RevocationPolicy,
 ) -> Result<serde_json::Value, ApiError> {
     let (doc, damage) = open_salvaging(pdf).map_err(|e| unreadable_pdf(&e))?;
@@ -145,15 +138,7 @@ fn verify_blocking(
     let mut reasons = Vec::new();
     let mut worst = report.indication;
     let mut status = None;
-    let ledger = check_signatures(
-        state,
-        &doc,
-        pdf,
-        &report,
-        &mut reasons,
-        &mut worst,
-        &mut status,
-    )?;
+    let ledger = check_signatures(state, &doc, &report, &mut reasons, &mut worst, &mut status)?;
     state.metrics.record_verification();
     let mut value = serde_json::to_value(&report).map_err(ApiError::internal)?;
     if let Some(obj) = value.as_object_mut() {
@@ -211,8 +196,8 @@ pub async fn verify(
         .map_err(|e| ApiError::BadRequest(format!("query parameters: {}", e.body_text())))?
         .0;
     let policy = params.revocation.unwrap_or(state.revocation_policy);
-    let upload = super::body::read_pdf(req, state.limits.max_body_bytes, false).await?;
+    let pdf = super::body::read_pdf_pieces(req, state.limits.max_body_bytes).await?;
     let st = state.clone();
-    let value = blocking(move || verify_blocking(&st, &upload.pdf, policy)).await?;
+    let value = blocking(move || verify_blocking(&st, &pdf, policy)).await?;
     Ok(Json(value))
 }

@@ -18,6 +18,7 @@
 //! another root ([`LedgerError::ForkedFromPublished`]). (Restoring both files together cannot be
 //! detected locally; witnesses cosigning checkpoints are the defence for that.)
 
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -25,7 +26,7 @@ use super::audit::TileSource;
 use super::checkpoint::{Checkpoint, SignedCheckpoint};
 use super::entry::{document_id_hash, Entry};
 use super::error::LedgerError;
-use super::merkle::{self, empty_root, Hash};
+use super::merkle::{self, empty_root, Hash, HashReader};
 use super::note::{Ed25519Signer, Ed25519Verifier};
 use super::sequencer::{PendingEntry, Sequencer, SequencerConfig};
 use super::store::{lookup_key, Connect, LedgerStore, LogIdentity, PublishedCheckpoint, TileKey};
@@ -82,9 +83,57 @@ pub struct LogReader {
     verifier: Ed25519Verifier,
     store: Mutex<Box<dyn LedgerStore>>,
     cache: Mutex<TileCache>,
+    /// Stored hashes already read (recomputed from their tile when their level is not a
+    /// multiple of 8). A stored hash is a complete subtree's, so it never changes.
+    hashes: Mutex<HashMap<u64, Hash>>,
     /// The last stored checkpoint whose signature was checked, with its bytes: lookups reuse it
     /// while the tree does not grow instead of checking an Ed25519 signature per request.
     verified: Mutex<Option<Arc<VerifiedCheckpoint>>>,
+}
+
+/// Stored hashes remembered at most: 32 bytes each plus the map's overhead, a few MiB. When
+/// full, the memo starts over; the hashes a proof of the current tree needs come back at once.
+pub const MAX_REMEMBERED_HASHES: usize = 1 << 16;
+
+/// A [`HashReader`] that answers from the memo what it can and reads the rest from `tiles`.
+struct MemoHashes<'a, R> {
+    tiles: R,
+    memo: &'a Mutex<HashMap<u64, Hash>>,
+}
+
+impl<R: HashReader> HashReader for MemoHashes<'_, R> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, LedgerError> {
+        let known: Vec<Option<Hash>> = {
+            let memo = lock(self.memo);
+            indexes.iter().map(|i| memo.get(i).copied()).collect()
+        };
+        let missing: Vec<u64> = indexes
+            .iter()
+            .zip(&known)
+            .filter(|(_, k)| k.is_none())
+            .map(|(i, _)| *i)
+            .collect();
+        if missing.is_empty() {
+            return Ok(known.into_iter().flatten().collect());
+        }
+        let read = self.tiles.read_hashes(&missing)?;
+        if read.len() != missing.len() {
+            return Err(corrupt("the tiles gave a different number of hashes"));
+        }
+        {
+            let mut memo = lock(self.memo);
+            if memo.len() + read.len() > MAX_REMEMBERED_HASHES {
+                memo.clear();
+            }
+            memo.extend(missing.iter().copied().zip(read.iter().copied()));
+        }
+        let mut read = read.into_iter();
+        known
+            .into_iter()
+            .map(|k| k.or_else(|| read.next()))
+            .collect::<Option<Vec<Hash>>>()
+            .ok_or_else(|| corrupt("a stored hash went missing"))
+    }
 }
 
 /// A stored checkpoint's bytes and their parse, after its signature was checked.
@@ -110,6 +159,7 @@ impl LogReader {
             verifier,
             store: Mutex::new(store),
             cache: Mutex::new(TileCache::new(options.tile_cache_tiles)),
+            hashes: Mutex::new(HashMap::new()),
             verified: Mutex::new(None),
         };
         let (state, cp) = reader.current()?;
@@ -190,6 +240,14 @@ impl LogReader {
         Ok(Some(data))
     }
 
+    /// The stored hashes of the tree of `size` entries: remembered ones, else read from tiles.
+    fn hash_reader(&self, size: u64) -> MemoHashes<'_, impl HashReader + '_> {
+        MemoHashes {
+            tiles: TileHashReader::new(size, move |t: &Tile| self.hash_tile(t)),
+            memo: &self.hashes,
+        }
+    }
+
     /// The data of a hash tile exactly as published at the tile's width.
     fn hash_tile(&self, tile: &Tile) -> Result<Vec<u8>, LedgerError> {
         let key = TileKey {
@@ -211,20 +269,17 @@ impl LogReader {
         if size == 0 {
             return Ok(empty_root());
         }
-        let reader = TileHashReader::new(tree_size, |t: &Tile| self.hash_tile(t));
-        merkle::tree_hash(size, &reader)
+        merkle::tree_hash(size, &self.hash_reader(tree_size))
     }
 
     /// The inclusion proof of entry `index` in the tree of `size` entries.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
-        let reader = TileHashReader::new(size, |t: &Tile| self.hash_tile(t));
-        merkle::inclusion_proof(size, index, &reader)
+        merkle::inclusion_proof(size, index, &self.hash_reader(size))
     }
 
     /// The consistency proof from the tree of `old` entries to that of `new` entries.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, LedgerError> {
-        let reader = TileHashReader::new(new, |t: &Tile| self.hash_tile(t));
-        merkle::consistency_proof(old, new, &reader)
+        merkle::consistency_proof(old, new, &self.hash_reader(new))
     }
 
     /// The bytes of entry `index`.
@@ -297,20 +352,45 @@ impl LogReader {
         self.find(hash, |e| e.revision_hash == *hash)
     }
 
+    /// The committed entries whose lookup key is `key` and which satisfy `matches`, without
+    /// proofs: index, canonical bytes and decoded entry.
+    fn matching(
+        &self,
+        size: u64,
+        key: &Hash,
+        matches: impl Fn(&Entry) -> bool,
+    ) -> Result<Vec<(u64, Vec<u8>, Entry)>, LedgerError> {
+        let candidates = lock(&self.store).lookup(lookup_key(key), MAX_LOOKUP_CANDIDATES)?;
+        let mut out = Vec::new();
+        for index in candidates.into_iter().filter(|i| *i < size) {
+            let data = self.entry(index)?;
+            let entry = Entry::decode(&data)?;
+            if matches(&entry) {
+                out.push((index, data, entry));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every committed event whose document (revision) SHA-256 is `hash`, without proofs: for
+    /// a caller that only needs to learn which document it is.
+    pub fn entries_by_document_hash(&self, hash: &Hash) -> Result<Vec<(u64, Entry)>, LedgerError> {
+        let size = lock(&self.store).state()?.size;
+        Ok(self
+            .matching(size, hash, |e| e.revision_hash == *hash)?
+            .into_iter()
+            .map(|(index, _, entry)| (index, entry))
+            .collect())
+    }
+
     fn find(
         &self,
         key: &Hash,
         matches: impl Fn(&Entry) -> bool,
     ) -> Result<Vec<Found>, LedgerError> {
         let (state, cp) = self.current()?;
-        let candidates = lock(&self.store).lookup(lookup_key(key), MAX_LOOKUP_CANDIDATES)?;
         let mut out = Vec::new();
-        for index in candidates.into_iter().filter(|i| *i < state.size) {
-            let data = self.entry(index)?;
-            let entry = Entry::decode(&data)?;
-            if !matches(&entry) {
-                continue;
-            }
+        for (index, data, entry) in self.matching(state.size, key, matches)? {
             let proof = self.inclusion_proof(index, state.size)?;
             let found = Found {
                 index,

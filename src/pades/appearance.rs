@@ -478,13 +478,17 @@ fn qr_matrix(url: &str) -> Result<QrMatrix, AppearanceError> {
             "the URL is longer than {MAX_QR_URL_BYTES} bytes"
         )));
     }
-    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| AppearanceError::Qr(e.to_string()))?;
-    let width = code.width();
+    let code = fast_qr::QRBuilder::new(url.as_bytes())
+        .ecl(fast_qr::ECL::M)
+        .build()
+        .map_err(|e| AppearanceError::Qr(format!("{e:?}")))?;
+    let width = code.size;
     let dark = code
-        .to_colors()
-        .into_iter()
-        .map(|c| c == qrcode::Color::Dark)
+        .data
+        .get(..width * width)
+        .ok_or_else(|| AppearanceError::Qr("the symbol is larger than its matrix".into()))?
+        .iter()
+        .map(|m| m.value())
         .collect();
     Ok(QrMatrix { width, dark })
 }
@@ -769,13 +773,36 @@ fn read_box<S: ByteSource>(
 }
 
 /// A number for a content stream: at most three decimals, no exponent, no trailing zeros.
-fn num(v: f64) -> String {
-    let s = format!("{:.3}", v);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" || s.is_empty() {
-        "0".into()
-    } else {
-        s.to_string()
+/// A PDF number rounded to three decimals, trailing zeros dropped (`12.5`, `0`, `-3.125`);
+/// written with integer arithmetic, as the float formatter's exact mode is slow and a signing
+/// writes a few hundred of these. Values that are not finite or too large for a page are 0.
+fn num(v: f64) -> Num {
+    Num(v)
+}
+
+struct Num(f64);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// Far beyond any page coordinate, and exact in an f64.
+        const LIMIT: f64 = 1e15;
+        let milli = (self.0 * 1000.0).round();
+        if !milli.is_finite() || milli.abs() >= LIMIT || milli == 0.0 {
+            return f.write_str("0");
+        }
+        // In range: |milli| < 1e15 fits an i64 exactly.
+        let m = milli as i64;
+        let sign = if m < 0 { "-" } else { "" };
+        let (int, mut frac) = (m.unsigned_abs() / 1000, m.unsigned_abs() % 1000);
+        if frac == 0 {
+            return write!(f, "{sign}{int}");
+        }
+        let mut digits = 3;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        write!(f, "{sign}{int}.{frac:0digits$}")
     }
 }
 
@@ -966,15 +993,39 @@ mod tests {
 
     #[test]
     fn numbers_are_plain() {
-        assert_eq!(num(1.0), "1");
-        assert_eq!(num(-0.0001), "0");
-        assert_eq!(num(12.3456), "12.346");
-        assert_eq!(num(56.7), "56.7");
+        for (v, want) in [
+            (1.0, "1"),
+            (-0.0001, "0"),
+            (12.3456, "12.346"),
+            (56.7, "56.7"),
+            (-3.125, "-3.125"),
+            (0.05, "0.05"),
+            (-0.4, "-0.4"),
+            (841.89, "841.89"),
+            (f64::NAN, "0"),
+            (f64::INFINITY, "0"),
+        ] {
+            assert_eq!(num(v).to_string(), want, "{v}");
+        }
     }
 
     mod properties {
         use super::*;
         use proptest::prelude::*;
+
+        proptest! {
+            /// Within half a thousandth of the value, in the plain form PDF numbers take.
+            #[test]
+            fn numbers_round_to_three_decimals(v in -1.0e6f64..1.0e6) {
+                let text = num(v).to_string();
+                let back: f64 = text.parse().expect("a number");
+                prop_assert!((back - v).abs() <= 0.0005 + 1e-9, "{v} written {text}");
+                prop_assert!(!text.contains('e') && text != "-0");
+                if let Some((_, frac)) = text.split_once('.') {
+                    prop_assert!(frac.len() <= 3 && !frac.ends_with('0'), "{text}");
+                }
+            }
+        }
 
         /// Characters of varied widths: narrow, wide, Vietnamese letters with stacked marks.
         fn width_of(c: char) -> f64 {

@@ -4,6 +4,7 @@
 
 pub mod appearance;
 mod changes;
+mod digest;
 mod error;
 mod external;
 mod fields;
@@ -14,6 +15,7 @@ mod sign;
 mod verify;
 
 pub use changes::{analyse_changes, ChangeAnalysis, Changes, MAX_REVISIONS_AFTER};
+pub use digest::{digest_covered, CoveredDigests, RevisionHashes};
 pub use error::PadesError;
 pub use external::{prepare_external, PreparedDocument, MAX_STATE_SIZE};
 pub use ltv::{
@@ -23,6 +25,6 @@ pub use ltv::{
 pub use report::{Coverage, DocumentReport, SignatureReport, SignerSummary};
 pub use sign::{
     add_document_timestamp, extend, pdf_date, sign, sign_timestamped, Certification, SignOptions,
-    SignedUpdate, CONTENTS_MARGIN, HASH_CHUNK,
+    SignedUpdate, CONTENTS_MARGIN,
 };
 pub use verify::{verify, VerifyOptions, MAX_SIGNATURES};

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::changes::Changes;
+use super::digest::RevisionHashes;
 use super::ltv::Level;
 use crate::pki::report::PathCert;
 use crate::verdict::{Indication, SubIndication};
@@ -67,6 +68,10 @@ pub struct SignatureReport {
     /// The trusted time behind `timestamp_time`, for the verifier's own use.
     #[serde(skip)]
     pub timestamp_at: Option<time::OffsetDateTime>,
+    /// SHA-256 of the covered revision, computed in the pass that checked the digest; `None`
+    /// when the signature's CMS could not be read or no revision is covered.
+    #[serde(skip)]
+    pub revision_hashes: Option<RevisionHashes>,
 }
 
 /// The verdict on a document.

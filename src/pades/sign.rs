@@ -16,10 +16,6 @@ use crate::pdf::{
     SignatureField,
 };
 
-/// Bytes read per step while hashing the covered ranges: large enough that the per-call cost
-/// vanishes next to SHA-256, small enough that a 50 MB document is never held in memory.
-pub const HASH_CHUNK: usize = 1 << 20;
-
 /// Room in `/Contents` beyond the embedded certificates: signed attributes (~250 bytes), the
 /// signature value (up to 512 bytes for RSA-4096), the ASN.1 framing, and a later RFC 3161
 /// signature timestamp token (B-T, typically 3–6 KB with the TSA's certificate).
@@ -117,24 +113,16 @@ pub fn pdf_date(t: OffsetDateTime) -> String {
     )
 }
 
-/// The SHA-256 state after `doc`'s bytes, read in [`HASH_CHUNK`] pieces: the common prefix of
-/// the signature's digest ([`signed_digest`]) and of the signed revision's hash
-/// ([`revision_digest`]), so that the original is read and hashed once for both.
+/// The SHA-256 state after `doc`'s bytes: the common prefix of the signature's digest
+/// ([`signed_digest`]) and of the signed revision's hash ([`revision_digest`]), so that the
+/// original is read and hashed once for both.
 pub(super) fn hash_document<S: ByteSource>(doc: &Document<S>) -> Result<Sha256, PadesError> {
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; HASH_CHUNK.min(usize::try_from(doc.len()).unwrap_or(HASH_CHUNK))];
-    let mut offset = 0u64;
-    while offset < doc.len() {
-        let n = usize::try_from(doc.len() - offset)
-            .unwrap_or(usize::MAX)
-            .min(buf.len());
-        let chunk = buf
-            .get_mut(..n)
-            .ok_or_else(|| PadesError::Refused("hash buffer".into()))?;
-        doc.source().read_exact_at(offset, chunk)?;
-        hasher.update(&*chunk);
-        offset += n as u64;
-    }
+    doc.source()
+        .for_each_piece(0, doc.len(), |piece| -> Result<(), PadesError> {
+            hasher.update(piece);
+            Ok(())
+        })?;
     Ok(hasher)
 }
 

@@ -2,19 +2,18 @@
 //! checked for byte-range integrity, digest, CMS signature, ESS binding, chain (at the trusted
 //! time) and the changes made after it.
 
-use openssl::hash::Hasher;
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 use super::changes::{analyse_changes, docmdp_permission, Changes};
+use super::digest::digest_covered;
 use super::error::PadesError;
 use super::fields::{signature_fields, FieldInfo};
 use super::ltv::{dss_material, Level};
 use super::report::{Coverage, DocumentReport, SignatureReport, SignerSummary};
-use super::sign::HASH_CHUNK;
 use crate::cms::{
-    read_tst_info, verify_timestamp, verify_timestamp_digest, ContentDigest, DigestAlgorithm,
-    EssStatus, Problem, SignedData,
+    read_tst_info, verify_timestamp, verify_timestamp_digest, DigestAlgorithm, EssStatus, Problem,
+    SignedData,
 };
 use crate::pdf::{check_byte_range, ByteSource, Dict, Document, ObjRef, Object};
 use crate::pki::crl::Crl;
@@ -106,48 +105,6 @@ fn claimed(m: &[u8]) -> String {
         Some(date.with_time(tm).assume_offset(offset))
     })();
     parsed.map(rfc3339).unwrap_or(s)
-}
-
-/// Hashes the covered ranges with every algorithm in `algorithms`, reading in chunks.
-fn digest_ranges<S: ByteSource>(
-    doc: &Document<S>,
-    ranges: &[(u64, u64)],
-    algorithms: &[DigestAlgorithm],
-) -> Result<Vec<ContentDigest>, PadesError> {
-    let mut hashers: Vec<(DigestAlgorithm, Hasher)> = algorithms
-        .iter()
-        .map(|&a| Ok((a, a.hasher()?)))
-        .collect::<Result<_, crate::cms::CmsError>>()?;
-    let mut buf = vec![0u8; HASH_CHUNK];
-    for &(start, end) in ranges {
-        let mut offset = start;
-        while offset < end {
-            let n = usize::try_from(end - offset)
-                .unwrap_or(HASH_CHUNK)
-                .min(HASH_CHUNK);
-            let chunk = buf
-                .get_mut(..n)
-                .ok_or_else(|| PadesError::Refused("hash buffer".into()))?;
-            doc.source().read_exact_at(offset, chunk)?;
-            for (_, h) in &mut hashers {
-                h.update(chunk)
-                    .map_err(|e| crate::cms::CmsError::Crypto(e.to_string()))?;
-            }
-            offset += n as u64;
-        }
-    }
-    hashers
-        .into_iter()
-        .map(|(algorithm, mut h)| {
-            Ok(ContentDigest {
-                algorithm,
-                value: h
-                    .finish()
-                    .map_err(|e| crate::cms::CmsError::Crypto(e.to_string()))?
-                    .to_vec(),
-            })
-        })
-        .collect()
 }
 
 /// Verifies every signature and document timestamp of `doc`. `Err` only when the document
@@ -365,6 +322,7 @@ fn verify_field<S: ByteSource>(
         level: None,
         time_source: "current_time",
         timestamp_at: None,
+        revision_hashes: None,
     };
     let mut findings: Vec<Finding> = Vec::new();
     check_field(doc, field, ctx, &mut report, &mut findings);
@@ -569,8 +527,12 @@ fn check_cms<S: ByteSource>(
             return;
         }
     };
-    let digests = match digest_ranges(doc, ranges, &signed.required_digests()) {
-        Ok(d) => d,
+    let revision = report.revision.and_then(|r| doc.revisions().get(r));
+    let digests = match digest_covered(doc, ranges, &signed.required_digests(), revision) {
+        Ok(d) => {
+            report.revision_hashes = d.revision;
+            d.digests
+        }
         Err(e) => {
             findings.push(failed(SubIndication::FormatFailure, e.to_string()));
             return;
@@ -852,8 +814,8 @@ fn check_document_timestamp<S: ByteSource>(
         }
     };
     let algorithms: Vec<DigestAlgorithm> = info.imprint_algorithm.into_iter().collect();
-    let digests = match digest_ranges(doc, ranges, &algorithms) {
-        Ok(d) => d,
+    let digests = match digest_covered(doc, ranges, &algorithms, None) {
+        Ok(d) => d.digests,
         Err(e) => {
             findings.push(failed(SubIndication::FormatFailure, e.to_string()));
             return;

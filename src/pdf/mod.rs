@@ -74,6 +74,6 @@ pub use document::{Document, Revision};
 pub use error::{PdfError, Result};
 pub use fields::SignatureFieldInfo;
 pub use object::{Dict, Name, ObjRef, Object, PdfString, Stream, StreamData};
-pub use source::{ByteSource, FileSource};
+pub use source::{ByteSource, FileSource, Pieces, READ_PIECE};
 pub use writer::{IncrementalUpdate, IncrementalWriter, SignatureField, SignaturePlaceholder};
 pub use xref::{XrefEntry, XrefKind, XrefSection};

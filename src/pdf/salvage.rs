@@ -45,6 +45,25 @@ impl<S: ByteSource> ByteSource for Prefix<S> {
         }
         self.src.read_exact_at(offset, buf)
     }
+
+    fn in_memory(&self, start: u64, end: u64) -> Option<&[u8]> {
+        if end > self.len {
+            return None;
+        }
+        self.src.in_memory(start, end)
+    }
+
+    fn for_each_piece<E: From<io::Error>>(
+        &self,
+        start: u64,
+        end: u64,
+        consume: impl FnMut(&[u8]) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        if end > self.len && start < end {
+            return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+        }
+        self.src.for_each_piece(start, end, consume)
+    }
 }
 
 /// The unreadable end of a salvaged document.
