@@ -23,12 +23,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use kyso::pki::{RevocationData, RevocationPolicy};
 use server::{Options, Server};
-
-/// The service's allocator (see `src/main.rs`), so that the in-process reference runs on the
-/// same one.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// One wrk run's figures.
 #[derive(Debug, Default)]
@@ -175,13 +171,17 @@ fn main() {
         "{clients} clients for {seconds} s each; server: {}",
         server.base
     );
-    // The server's own file and anchors: in-process verification does the same work.
-    let trust = signing::trust_from_pem(
-        &server
-            .data_dir
-            .join(kyso::http::state::DEMO_PKI_DIR)
-            .join("root-ca.pem"),
-    );
+    // The server's own file, anchors and CRLs, under its policy (development mode: the demo
+    // CRLs, soft-fail): in-process verification does the same work.
+    let pki = server.data_dir.join(kyso::http::state::DEMO_PKI_DIR);
+    let trust = signing::trust_from_pem(&pki.join("root-ca.pem"));
+    let revocation = RevocationData {
+        crls: ["root-ca.crl.pem", "issuing-ca.crl.pem"]
+            .iter()
+            .map(|f| signing::crl_from_pem(&pki.join(f)))
+            .collect(),
+        ocsp: Vec::new(),
+    };
     let k = signing::keys(dir.path());
     let d = Duration::from_secs(10);
     // The in-process signing writes its outputs to files: they are flushed before an HTTP run,
@@ -196,7 +196,12 @@ fn main() {
     };
     let verify_reference = || {
         signing::throughput(2, d, |_, _| {
-            signing::kyso_verify(&signed_path, &trust);
+            signing::kyso_verify_with(
+                &signed_path,
+                &trust,
+                &revocation,
+                RevocationPolicy::SoftFail,
+            );
         })
     };
     // A shared machine's speed drifts: each HTTP run sits between two reference runs (the

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use kyso::cms::{PKeySigner, SignatureAlgorithm};
 use kyso::pades::{self, SignOptions, VerifyOptions};
 use kyso::pdf::{Document, FileSource};
+use kyso::pki::crl::Crl;
 use kyso::pki::demo::{self, OpenSslEntropy};
 use kyso::pki::{source, RevocationData, RevocationPolicy, TrustStore};
 use openssl::pkey::{PKey, Private};
@@ -78,17 +79,40 @@ pub fn kyso_sign(input: &Path, out: &Path, k: &Keys) {
 }
 
 pub fn kyso_verify(path: &Path, trust: &TrustStore) {
+    kyso_verify_with(
+        path,
+        trust,
+        &RevocationData::default(),
+        RevocationPolicy::Off,
+    );
+}
+
+/// [`kyso_verify`] with revocation data given and checked under `policy`, as the service does.
+pub fn kyso_verify_with(
+    path: &Path,
+    trust: &TrustStore,
+    revocation: &RevocationData,
+    policy: RevocationPolicy,
+) {
     let doc = Document::open(FileSource::new(File::open(path).expect("open")).expect("src"))
         .expect("pdf");
-    let rev = RevocationData::default();
     let options = VerifyOptions {
         now: OffsetDateTime::now_utc(),
         trust,
-        revocation: &rev,
-        revocation_policy: RevocationPolicy::Off,
+        revocation,
+        revocation_policy: policy,
     };
     let report = pades::verify(&doc, &options).expect("verify");
     assert!(report.is_valid(), "{report:?}");
+}
+
+/// The CRL in a PEM file.
+pub fn crl_from_pem(path: &Path) -> Crl {
+    let pem = std::fs::read(path).expect("read CRL");
+    let der = openssl::x509::X509Crl::from_pem(&pem)
+        .and_then(|c| c.to_der())
+        .expect("PEM CRL");
+    Crl::from_der(&der).expect("CRL")
 }
 
 /// The trust anchors in a PEM file.

@@ -332,28 +332,20 @@ impl<'a> Parser<'a> {
 
     fn hex_string(&mut self) -> PResult<PdfString> {
         self.pos += 1;
-        let mut out = Vec::new();
-        let mut high: Option<u8> = None;
-        loop {
-            let Some(b) = self.peek() else {
-                return Err(self.out_of_bytes());
-            };
-            self.pos += 1;
-            if b == b'>' {
-                if let Some(h) = high {
-                    out.push(h << 4);
-                }
-                return Ok(PdfString::hex(out));
+        let rest = self.buf.get(self.pos..).unwrap_or_default();
+        // A signature's /Contents is tens of kilobytes of hex: find its end first, then decode
+        // it in one pass into a buffer of the right size.
+        let Some(len) = rest.iter().position(|&b| b == b'>') else {
+            if !self.at_eof {
+                return Err(PErr::NeedMore);
             }
-            if is_whitespace(b) {
-                continue;
-            }
-            let v = hex_val(b).ok_or(PErr::Syntax(self.pos - 1, "bad hex digit in string"))?;
-            match high.take() {
-                Some(h) => out.push(h << 4 | v),
-                None => high = Some(v),
-            }
-        }
+            decode_hex(rest, self.pos)?;
+            self.pos = self.buf.len();
+            return Err(self.out_of_bytes());
+        };
+        let out = decode_hex(rest.get(..len).unwrap_or_default(), self.pos)?;
+        self.pos += len + 1;
+        Ok(PdfString::hex(out))
     }
 
     fn number_or_ref(&mut self) -> PResult<Object> {
@@ -439,13 +431,52 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
+/// What a byte is inside a hex string: its value, [`HEX_SPACE`] (white space, skipped) or
+/// [`HEX_BAD`].
+const HEX_CLASS: [u8; 256] = {
+    let mut t = [HEX_BAD; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            0 | b'\t' | b'\n' | 0x0c | b'\r' | b' ' => HEX_SPACE,
+            _ => HEX_BAD,
+        };
+        b += 1;
     }
+    t
+};
+const HEX_SPACE: u8 = 0xFE;
+
+/// The value of a hex digit.
+fn hex_val(b: u8) -> Option<u8> {
+    let v = HEX_CLASS[usize::from(b)];
+    (v < 16).then_some(v)
+}
+const HEX_BAD: u8 = 0xFF;
+
+/// Decodes the digits of a hex string (white space skipped, an odd last digit padded with 0);
+/// `at` is the offset of `digits` in the window, for the error.
+fn decode_hex(digits: &[u8], at: usize) -> PResult<Vec<u8>> {
+    let mut out = Vec::with_capacity(digits.len() / 2 + 1);
+    let mut high: Option<u8> = None;
+    for (i, &b) in digits.iter().enumerate() {
+        match HEX_CLASS[usize::from(b)] {
+            HEX_SPACE => {}
+            HEX_BAD => return Err(PErr::Syntax(at + i, "bad hex digit in string")),
+            v => match high.take() {
+                Some(h) => out.push(h << 4 | v),
+                None => high = Some(v),
+            },
+        }
+    }
+    if let Some(h) = high {
+        out.push(h << 4);
+    }
+    Ok(out)
 }
 
 /// Parses a complete direct object from `bytes` (a whole window that ends with the object).
@@ -508,6 +539,36 @@ mod tests {
             Some(b"Hel\x6c\x60".to_vec())
         );
         assert!(parse_direct(b"<4G>").is_err());
+    }
+
+    #[test]
+    fn long_hex_strings_with_white_space_and_windows() {
+        let bytes: Vec<u8> = (0..5000u32).map(|i| (i * 31 % 256) as u8).collect();
+        let mut text = b"<".to_vec();
+        for (i, b) in bytes.iter().enumerate() {
+            text.extend_from_slice(format!("{b:02X}").as_bytes());
+            if i % 7 == 0 {
+                text.extend_from_slice(b"\r\n ");
+            }
+        }
+        text.push(b'>');
+        let s = parse(&text);
+        assert_eq!(s.as_string().map(|s| s.bytes.clone()), Some(bytes));
+        // Cut before its end: more is needed, or at the end of the file a syntax error.
+        let cut = text.get(..text.len() / 2).unwrap_or_default();
+        assert_eq!(Parser::new(cut, false).object(0), Err(PErr::NeedMore));
+        assert!(matches!(
+            Parser::new(cut, true).object(0),
+            Err(PErr::Syntax(_, "unexpected end of file"))
+        ));
+        // A bad digit is reported where it is, whether or not the string ends.
+        for window in [&b"<00 4G"[..], b"<00 4G>", b"<00 4G 11"] {
+            assert_eq!(
+                Parser::new(window, true).object(0),
+                Err(PErr::Syntax(5, "bad hex digit in string")),
+                "{window:?}"
+            );
+        }
     }
 
     #[test]
