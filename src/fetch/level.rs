@@ -99,12 +99,7 @@ pub fn sign_at_level<S: ByteSource>(
     let signature = signed.update.bytes;
     // Joining the signed file copies it whole: only worth it when there is LTV data to add.
     let (ltv, notes) = if sources.level >= Level::BLt {
-        let mut signed = Vec::with_capacity(usize::try_from(doc.len()).unwrap_or(0));
-        doc.source()
-            .for_each_piece(0, doc.len(), |piece| -> Result<(), PadesError> {
-                signed.extend_from_slice(piece);
-                Ok(())
-            })?;
+        let mut signed = doc.source().read_all()?;
         signed.extend_from_slice(&signature);
         ltv_updates(&signed, sources)?
     } else {

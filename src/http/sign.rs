@@ -222,14 +222,8 @@ fn sign_idempotent(
     params: &SignParams,
     key: &[u8; 32],
 ) -> Result<(Signed, bool), ApiError> {
-    let mut whole = Sha256::new();
-    pdf.for_each_piece(0, pdf.len(), |piece| -> std::io::Result<()> {
-        whole.update(piece);
-        Ok(())
-    })
-    .map_err(ApiError::internal)?;
     let mut fp = Sha256::new();
-    fp.update(whole.finalize());
+    fp.update(pdf.sha256_state().map_err(ApiError::internal)?.finalize());
     fp.update(serde_json::to_vec(params).map_err(ApiError::internal)?);
     let fp: [u8; 32] = fp.finalize().into();
     match state

@@ -117,13 +117,7 @@ pub fn pdf_date(t: OffsetDateTime) -> String {
 /// ([`signed_digest`]) and of the signed revision's hash ([`revision_digest`]), so that the
 /// original is read and hashed once for both.
 pub(super) fn hash_document<S: ByteSource>(doc: &Document<S>) -> Result<Sha256, PadesError> {
-    let mut hasher = Sha256::new();
-    doc.source()
-        .for_each_piece(0, doc.len(), |piece| -> Result<(), PadesError> {
-            hasher.update(piece);
-            Ok(())
-        })?;
-    Ok(hasher)
+    Ok(doc.source().sha256_state()?)
 }
 
 /// The signature's digest: the document (`prefix`, from [`hash_document`]) followed by the two

@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 
+use sha2::{Digest, Sha256};
+
 /// Random access to the bytes of one document, which must not change while it is read.
 pub trait ByteSource {
     /// Total length in bytes.
@@ -56,6 +58,27 @@ pub trait ByteSource {
             offset += n as u64;
         }
         Ok(())
+    }
+
+    /// All the bytes, in one buffer (a copy).
+    fn read_all(&self) -> io::Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(usize::try_from(self.len()).unwrap_or(0));
+        self.for_each_piece(0, self.len(), |piece| -> io::Result<()> {
+            out.extend_from_slice(piece);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The SHA-256 state after all the bytes: finished for the file's hash, or extended by
+    /// what a caller appends.
+    fn sha256_state(&self) -> io::Result<Sha256> {
+        let mut hasher = Sha256::new();
+        self.for_each_piece(0, self.len(), |piece| -> io::Result<()> {
+            hasher.update(piece);
+            Ok(())
+        })?;
+        Ok(hasher)
     }
 }
 
@@ -353,6 +376,25 @@ mod tests {
                 .is_err());
             assert!(src.in_memory(990, 1001).is_none());
             assert_eq!(&src.contiguous()[..], &bytes[..]);
+        }
+    }
+
+    #[test]
+    fn the_whole_source_read_and_hashed() {
+        let bytes: Vec<u8> = (0..READ_PIECE + 77).map(|i| (i % 253) as u8).collect();
+        let mut file = tempfile::tempfile().expect("temp file");
+        file.write_all(&bytes).expect("write");
+        let from_file = FileSource::new(file).expect("source");
+        let pieces = Pieces::new(bytes.chunks(1000).map(<[u8]>::to_vec));
+        let want = Sha256::digest(&bytes);
+        assert_eq!(from_file.read_all().expect("read"), bytes);
+        assert_eq!(pieces.read_all().expect("read"), bytes);
+        for h in [
+            from_file.sha256_state().expect("hash"),
+            pieces.sha256_state().expect("hash"),
+            bytes.sha256_state().expect("hash"),
+        ] {
+            assert_eq!(h.finalize(), want);
         }
     }
 
