@@ -267,7 +267,7 @@ fn a_failed_write_fails_its_batch_only() {
 }
 
 #[test]
-fn events_by_revision_hash_without_proofs_match_the_proven_ones() {
+fn a_revision_hash_leads_to_every_event_of_its_document() {
     let store = MemoryStore::new();
     let ledger = create(&store);
     let mut appended = Vec::new();
@@ -275,26 +275,31 @@ fn events_by_revision_hash_without_proofs_match_the_proven_ones() {
         let e = entry(0, i);
         appended.push((ledger.append(&e).unwrap().index, e));
     }
-    // A second event of document 2 under the same revision hash (its revocation).
+    // Document 2 revoked, under another revision hash: found through its id, not its hash.
     let mut revoked = entry(0, 2);
     revoked.kind = EntryKind::Revoked;
+    revoked.revision_hash = [7; 32];
     revoked.reason = Some("cấp nhầm".into());
     let revoked_index = ledger.append(&revoked).unwrap().index;
     for (index, e) in &appended {
-        let plain = ledger.entries_by_document_hash(&e.revision_hash).unwrap();
-        let proven = ledger.find_by_document_hash(&e.revision_hash).unwrap();
-        let plain_indices: Vec<u64> = plain.iter().map(|(i, _)| *i).collect();
-        let proven_indices: Vec<u64> = proven.iter().map(|f| f.index).collect();
-        assert_eq!(plain_indices, proven_indices);
-        assert_eq!(plain.first(), Some(&(*index, e.clone())));
+        let document = ledger.document_by_revision_hash(&e.revision_hash).unwrap();
+        let by_id = ledger.find_by_id_hash(&e.document_id_hash).unwrap();
+        let indices: Vec<u64> = document.iter().map(|f| f.index).collect();
+        assert_eq!(indices, by_id.iter().map(|f| f.index).collect::<Vec<_>>());
+        assert_eq!(document.first().map(|f| &f.entry), Some(e));
         if e.document_id_hash == revoked.document_id_hash {
-            assert_eq!(plain_indices, vec![*index, revoked_index]);
+            assert_eq!(indices, vec![*index, revoked_index]);
         } else {
-            assert_eq!(plain.len(), 1);
+            assert_eq!(indices, vec![*index]);
         }
+        let proven = ledger.find_by_document_hash(&e.revision_hash).unwrap();
+        assert_eq!(
+            proven.iter().map(|f| f.index).collect::<Vec<_>>(),
+            vec![*index]
+        );
     }
     assert!(ledger
-        .entries_by_document_hash(&document_id_hash("never issued"))
+        .document_by_revision_hash(&document_id_hash("never issued"))
         .unwrap()
         .is_empty());
 }

@@ -13,6 +13,9 @@ pub struct CertificateId {
     pub issuer: Vec<u8>,
     /// The content octets of the serialNumber INTEGER.
     pub serial: Vec<u8>,
+    /// The complete encoding of the subjectPublicKeyInfo: the signer's key is read from it
+    /// alone, without decoding the whole certificate again.
+    pub spki: Vec<u8>,
     /// The subjectKeyIdentifier extension's key identifier, when present.
     pub subject_key_id: Option<Vec<u8>>,
     /// The extendedKeyUsage extension, when present.
@@ -50,13 +53,14 @@ impl CertificateId {
         let issuer = t.read_tag(tag::SEQUENCE).map_err(bad)?.raw.to_vec();
         t.read_tag(tag::SEQUENCE).map_err(bad)?; // validity
         t.read_tag(tag::SEQUENCE).map_err(bad)?; // subject
-        t.read_tag(tag::SEQUENCE).map_err(bad)?; // subjectPublicKeyInfo
+        let spki = t.read_tag(tag::SEQUENCE).map_err(bad)?.raw.to_vec();
         t.read_optional(tag::ctx_prim(1)).map_err(bad)?;
         t.read_optional(tag::ctx_prim(2)).map_err(bad)?;
         let mut id = CertificateId {
             der: der.to_vec(),
             issuer,
             serial,
+            spki,
             subject_key_id: None,
             ext_key_usage: None,
         };

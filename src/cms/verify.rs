@@ -9,7 +9,6 @@ use openssl::pkey::{Id, PKey};
 use openssl::pkey_ctx::PkeyCtx;
 use openssl::rsa::Padding;
 use openssl::sign::RsaPssSaltlen;
-use openssl::x509::X509;
 use time::OffsetDateTime;
 
 use super::algorithm::{DigestAlgorithm, SignatureScheme};
@@ -370,7 +369,9 @@ fn verify_signer(
     let Some(cert) = signer else {
         return Ok(report);
     };
-    let Ok(key) = X509::from_der(&cert.der).and_then(|x| x.public_key()) else {
+    // Through the typed readers: OpenSSL 3's generic decoder, which `X509::from_der` runs for
+    // the key, costs more than the RSA verification itself.
+    let Some(key) = crate::pki::algorithm::public_key_from_spki_der(&cert.spki) else {
         report.problems.push(Problem::SignerCertificateUnreadable);
         return Ok(report);
     };

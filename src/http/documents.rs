@@ -146,13 +146,11 @@ pub fn record_by_revision_hash(
     state: &AppState,
     revision: &Hash,
 ) -> Result<Option<DocumentRecord>, ApiError> {
-    // Which document it is; the proofs come with its events below.
-    let by_hash = state.reader().entries_by_document_hash(revision)?;
-    let Some((_, first)) = by_hash.first() else {
+    let found = state.reader().document_by_revision_hash(revision)?;
+    let Some(first) = found.first() else {
         return Ok(None);
     };
-    let id_hash = first.document_id_hash;
-    let found = state.reader().find_by_id_hash(&id_hash)?;
+    let id_hash = first.entry.document_id_hash;
     Ok(record_from_events(state, &id_hash, &found))
 }
 

@@ -33,7 +33,7 @@ use super::store::{lookup_key, Connect, LedgerStore, LogIdentity, PublishedCheck
 use super::store::{TileLevel, TreeState};
 use super::tile::{parse_tile_path, Tile, TileHashReader, TilePath, TILE_WIDTH};
 use super::tile_cache::{TileCache, DEFAULT_TILE_CACHE_TILES};
-use super::tile_edge::bundle_entries;
+use super::tile_edge::{bundle_entries, bundle_entry};
 use super::tlog_proof::TlogProof;
 
 /// Most candidate entries one lookup examines. A document has a handful of events (issued,
@@ -291,15 +291,13 @@ impl LogReader {
         };
         let pos = usize::try_from(index % width).map_err(|_| LedgerError::TooLarge("index"))?;
         let bundle = self
-            .stored(key, |d| bundle_entries(d).is_ok_and(|e| e.len() > pos))?
+            .stored(key, |d| bundle_entry(d, pos).is_ok_and(|e| e.is_some()))?
             .ok_or_else(|| LedgerError::IndexOutOfRange {
                 index,
                 size: (index / width) * width,
             })?;
-        let entries = bundle_entries(&bundle)?;
-        entries
-            .get(pos)
-            .map(|e| e.to_vec())
+        bundle_entry(&bundle, pos)?
+            .map(<[u8]>::to_vec)
             .ok_or(LedgerError::IndexOutOfRange { index, size: index })
     }
 
@@ -372,15 +370,19 @@ impl LogReader {
         Ok(out)
     }
 
-    /// Every committed event whose document (revision) SHA-256 is `hash`, without proofs: for
-    /// a caller that only needs to learn which document it is.
-    pub fn entries_by_document_hash(&self, hash: &Hash) -> Result<Vec<(u64, Entry)>, LedgerError> {
-        let size = lock(&self.store).state()?.size;
-        Ok(self
-            .matching(size, hash, |e| e.revision_hash == *hash)?
+    /// Every event of the document one of whose events records the revision SHA-256 `hash`,
+    /// with proofs, all read at one tree state: what a verifier needs from a file's hash.
+    pub fn document_by_revision_hash(&self, hash: &Hash) -> Result<Vec<Found>, LedgerError> {
+        let (state, cp) = self.current()?;
+        let first = self
+            .matching(state.size, hash, |e| e.revision_hash == *hash)?
             .into_iter()
-            .map(|(index, _, entry)| (index, entry))
-            .collect())
+            .next();
+        let Some((_, _, entry)) = first else {
+            return Ok(Vec::new());
+        };
+        let id_hash = entry.document_id_hash;
+        self.find_at(&state, &cp, &id_hash, |e| e.document_id_hash == id_hash)
     }
 
     fn find(
@@ -389,6 +391,18 @@ impl LogReader {
         matches: impl Fn(&Entry) -> bool,
     ) -> Result<Vec<Found>, LedgerError> {
         let (state, cp) = self.current()?;
+        self.find_at(&state, &cp, key, matches)
+    }
+
+    /// The entries under lookup `key` that satisfy `matches`, with proofs to `cp`, the checkpoint
+    /// of `state`.
+    fn find_at(
+        &self,
+        state: &TreeState,
+        cp: &SignedCheckpoint,
+        key: &Hash,
+        matches: impl Fn(&Entry) -> bool,
+    ) -> Result<Vec<Found>, LedgerError> {
         let mut out = Vec::new();
         for (index, data, entry) in self.matching(state.size, key, matches)? {
             let proof = self.inclusion_proof(index, state.size)?;

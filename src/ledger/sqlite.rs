@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::error::LedgerError;
@@ -94,8 +95,14 @@ impl From<rusqlite::Error> for LedgerError {
     }
 }
 
+/// The indexes under one lookup key, oldest first; run once per verification.
+const LOOKUP_SQL: &str = "SELECT idx FROM lookup WHERE key = ?1 ORDER BY idx LIMIT ?2";
+
 fn configure(conn: &Connection) -> Result<(), LedgerError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Without the query planner stability guarantee SQLite re-prepares a statement whose
+    // `LIMIT ?` is bound again, on every lookup; the plans here never depend on the values.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
@@ -209,9 +216,7 @@ impl LedgerStore for SqliteStore {
 
     fn lookup(&mut self, key: i64, limit: usize) -> Result<Vec<u64>, LedgerError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT idx FROM lookup WHERE key = ?1 ORDER BY idx LIMIT ?2")?;
+        let mut stmt = self.conn.prepare_cached(LOOKUP_SQL)?;
         let rows = stmt.query_map(params![key, limit], |r| r.get::<_, i64>(0))?;
         rows.map(|r| to_u64(r?)).collect()
     }
@@ -310,6 +315,7 @@ impl PublishedCheckpoint for SqlitePublished {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::StatementStatus;
 
     fn identity() -> LogIdentity {
         LogIdentity {
@@ -360,6 +366,18 @@ mod tests {
         assert_eq!(store.lookup(-5, 10).unwrap(), vec![0, 1]);
         assert_eq!(store.lookup(-5, 1).unwrap(), vec![0]);
         assert!(store.lookup(4, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_cached_lookup_is_not_prepared_again_on_each_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("l.sqlite")).unwrap();
+        store.create(&identity(), b"cp0").unwrap();
+        for limit in [10, 10, 1, 10] {
+            store.lookup(3, limit).unwrap();
+        }
+        let cached = store.conn.prepare_cached(LOOKUP_SQL).unwrap();
+        assert_eq!(cached.get_status(StatementStatus::RePrepare), 0);
     }
 
     #[test]

@@ -64,20 +64,40 @@ pub fn tile_hashes(data: &[u8]) -> Result<Vec<Hash>, LedgerError> {
 /// length), borrowing them: a store keeps only the latest, possibly wider, version of the
 /// rightmost bundle, so the width is not known in advance.
 pub fn bundle_entries(data: &[u8]) -> Result<Vec<&[u8]>, LedgerError> {
-    let mut out = Vec::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        let (len, tail) = rest
-            .split_first_chunk::<2>()
-            .ok_or_else(|| LedgerError::Tile("truncated entry length in bundle".into()))?;
+    BundleEntries { rest: data }.collect()
+}
+
+/// Entry `pos` of a bundle, reading the length prefixes before it only; `None` when the bundle
+/// holds fewer entries.
+pub fn bundle_entry(data: &[u8], pos: usize) -> Result<Option<&[u8]>, LedgerError> {
+    BundleEntries { rest: data }.nth(pos).transpose()
+}
+
+/// The entries of a bundle in order; a truncated one ends the walk with an error.
+struct BundleEntries<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for BundleEntries<'a> {
+    type Item = Result<&'a [u8], LedgerError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let data = std::mem::take(&mut self.rest);
+        let Some((len, tail)) = data.split_first_chunk::<2>() else {
+            return Some(Err(LedgerError::Tile(
+                "truncated entry length in bundle".into(),
+            )));
+        };
         let len = usize::from(u16::from_be_bytes(*len));
-        let (entry, tail) = tail
-            .split_at_checked(len)
-            .ok_or_else(|| LedgerError::Tile("truncated entry in bundle".into()))?;
-        out.push(entry);
-        rest = tail;
+        let Some((entry, tail)) = tail.split_at_checked(len) else {
+            return Some(Err(LedgerError::Tile("truncated entry in bundle".into())));
+        };
+        self.rest = tail;
+        Some(Ok(entry))
     }
-    Ok(out)
 }
 
 /// Root of a perfect subtree given its leaves at some level (`hashes.len()` a power of two).
@@ -400,6 +420,13 @@ mod tests {
     #[test]
     fn malformed_bundles_are_errors() {
         assert!(bundle_entries(&[0]).is_err());
+        assert!(bundle_entry(&[0, 1, 9, 0], 1).is_err());
+        assert_eq!(bundle_entry(&[0, 1, 9, 0, 0], 1).unwrap(), Some(&[][..]));
+        assert_eq!(bundle_entry(&[0, 1, 9, 0, 0], 2).unwrap(), None);
+        assert_eq!(
+            bundle_entry(&[0, 1, 9, 0, 0, 0], 0).unwrap(),
+            Some(&[9][..])
+        );
         assert!(bundle_entries(&[0, 5, 1, 2]).is_err());
         assert_eq!(
             bundle_entries(&[0, 1, 9, 0, 0]).unwrap(),

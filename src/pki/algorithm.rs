@@ -505,6 +505,16 @@ pub fn parse_public_key(spki: &SubjectPublicKeyInfo<'_>) -> Option<PKey<Public>>
     fast.or_else(|| PKey::public_key_from_der(spki.raw).ok())
 }
 
+/// [`parse_public_key`] of a DER SubjectPublicKeyInfo; `None` when it does not parse or OpenSSL
+/// cannot use the key alone.
+pub fn public_key_from_spki_der(der: &[u8]) -> Option<PKey<Public>> {
+    let (rest, spki) = SubjectPublicKeyInfo::from_der(der).ok()?;
+    if !rest.is_empty() {
+        return None;
+    }
+    parse_public_key(&spki)
+}
+
 /// The public key of `cert` as a verifier uses it. A DSA key without parameters inherits them
 /// from the key that verified it (`previous`, RFC 5280 §6.1.4 (f), RFC 3279 §2.3.2).
 pub fn effective_key(
@@ -583,6 +593,14 @@ mod tests {
             let (_, spki) = SubjectPublicKeyInfo::from_der(&der).unwrap_or_else(|e| panic!("{e}"));
             let fast = parse_public_key(&spki).unwrap_or_else(|| panic!("key not read"));
             assert!(fast.public_eq(&k));
+            let from_der = public_key_from_spki_der(&der).unwrap_or_else(|| panic!("key not read"));
+            assert!(from_der.public_eq(&k));
+            let mut trailing = der.clone();
+            trailing.push(0);
+            assert!(public_key_from_spki_der(&trailing).is_none());
+            assert!(
+                public_key_from_spki_der(der.get(..der.len() - 1).unwrap_or_default()).is_none()
+            );
         }
     }
 
