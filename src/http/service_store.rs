@@ -160,6 +160,18 @@ pub struct IdempotencyRecord {
     pub signed_update: Vec<u8>,
 }
 
+/// A signed document not yet known to be in the ledger. Stored under its key before the ledger
+/// append, so that whatever step a crash interrupts, a retry finishes this very document rather
+/// than issuing a second one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedSigning {
+    pub document_id: String,
+    /// The incremental update appended to the request's PDF.
+    pub signed_update: Vec<u8>,
+    /// The ledger entry (its canonical encoding) that issues the document.
+    pub entry: Vec<u8>,
+}
+
 /// The outcome of claiming an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -167,6 +179,13 @@ pub enum Claim {
     Claimed,
     /// The work was done: answer with this.
     Completed(IdempotencyRecord),
+    /// An earlier request signed this document; its ledger entry may or may not have been
+    /// appended. `takeover`: that request's claim went stale and now belongs to this one, which
+    /// may append the entry; otherwise it may only complete what the ledger already holds.
+    Prepared {
+        signing: PreparedSigning,
+        takeover: bool,
+    },
     /// Another request (maybe on another replica) is doing it now.
     InProgress,
     /// The key was used for a different request.
@@ -209,7 +228,8 @@ trait Backend: Send {
         now: i64,
         stale_before: i64,
     ) -> Result<Claim>;
-    fn complete(&mut self, key: &[u8; 32], rec: &IdempotencyRecord) -> Result<()>;
+    fn prepare(&mut self, key: &[u8; 32], signing: &PreparedSigning) -> Result<()>;
+    fn complete(&mut self, key: &[u8; 32], ledger_index: u64) -> Result<()>;
     fn release(&mut self, key: &[u8; 32]) -> Result<()>;
     fn insert_audit(&mut self, record: &str, ledger_index: i64) -> Result<()>;
     fn audit_records(&mut self) -> Result<Vec<(i64, String, i64)>>;
@@ -238,6 +258,16 @@ impl ServiceStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SQLITE_SCHEMA)?;
+        // A file made before prepared signings were recorded lacks their column.
+        let has_pending: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('kyso_idempotency') \
+             WHERE name = 'pending_entry'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_pending {
+            conn.execute_batch("ALTER TABLE kyso_idempotency ADD COLUMN pending_entry BLOB")?;
+        }
         Ok(ServiceStore {
             backend: Mutex::new(Box::new(Sqlite(conn))),
         })
@@ -345,12 +375,20 @@ impl ServiceStore {
             .claim(key, fingerprint, t, t.saturating_sub(stale_after_secs))
     }
 
-    /// Records the outcome of a claimed key.
-    pub fn complete_idempotency(&self, key: &[u8; 32], record: &IdempotencyRecord) -> Result<()> {
-        self.backend().complete(key, record)
+    /// Records the signed document of a claimed key; durable when it returns, before its ledger
+    /// entry is appended.
+    pub fn prepare_idempotency(&self, key: &[u8; 32], signing: &PreparedSigning) -> Result<()> {
+        self.backend().prepare(key, signing)
     }
 
-    /// Gives a claimed key up (the work failed), so that a retry can do it.
+    /// Records that the prepared document's ledger entry is at `ledger_index`: a retry is then
+    /// answered with it.
+    pub fn complete_idempotency(&self, key: &[u8; 32], ledger_index: u64) -> Result<()> {
+        self.backend().complete(key, ledger_index)
+    }
+
+    /// Gives a claimed key up (the work failed before anything reached the ledger), so that a
+    /// retry can do it.
     pub fn release_idempotency(&self, key: &[u8; 32]) -> Result<()> {
         self.backend().release(key)
     }
@@ -377,7 +415,8 @@ CREATE TABLE IF NOT EXISTS kyso_idempotency (
     done INTEGER NOT NULL DEFAULT 0,
     document_id TEXT,
     ledger_index INTEGER,
-    signed_update BLOB
+    signed_update BLOB,
+    pending_entry BLOB
 );
 ";
 
@@ -407,6 +446,7 @@ CREATE TABLE IF NOT EXISTS kyso_idempotency (
     ledger_index BIGINT,
     signed_update BYTEA
 );
+ALTER TABLE kyso_idempotency ADD COLUMN IF NOT EXISTS pending_entry BYTEA;
 ";
 
 fn index_to_db(i: u64) -> Result<i64> {
@@ -418,38 +458,59 @@ fn index_from_db(i: Option<i64>) -> Result<u64> {
         .ok_or_else(|| ServiceStoreError::Database("stored ledger index is invalid".into()))
 }
 
-/// Decides a claim from the existing row: (fingerprint, claimed_at, done, record).
-fn judge(
-    fp: &[u8; 32],
-    stored_fp: &[u8],
-    done: bool,
+/// An idempotency row as read for a claim.
+struct IdempotencyRow {
+    fingerprint: Vec<u8>,
     claimed_at: i64,
-    stale_before: i64,
-    record: impl FnOnce() -> Result<IdempotencyRecord>,
-) -> Result<Option<Claim>> {
-    if stored_fp != fp.as_slice() {
-        return Ok(Some(Claim::Mismatch));
+    done: bool,
+    document_id: Option<String>,
+    ledger_index: Option<i64>,
+    signed_update: Option<Vec<u8>>,
+    pending_entry: Option<Vec<u8>>,
+}
+
+/// The columns of [`IdempotencyRow`], in its order.
+const IDEMPOTENCY_COLUMNS: &str =
+    "fingerprint, claimed_at, done, document_id, ledger_index, signed_update, pending_entry";
+
+/// Decides a claim from the existing row, and whether the claim is taken over (its
+/// `claimed_at` must then become now).
+fn judge(fp: &[u8; 32], row: IdempotencyRow, stale_before: i64) -> Result<(Claim, bool)> {
+    if row.fingerprint != fp.as_slice() {
+        return Ok((Claim::Mismatch, false));
     }
-    if done {
-        return Ok(Some(Claim::Completed(record()?)));
+    let stale = row.claimed_at < stale_before;
+    if row.done {
+        return Ok((
+            Claim::Completed(IdempotencyRecord {
+                document_id: row.document_id.unwrap_or_default(),
+                ledger_index: index_from_db(row.ledger_index)?,
+                signed_update: row.signed_update.unwrap_or_default(),
+            }),
+            false,
+        ));
     }
-    if claimed_at < stale_before {
-        return Ok(None);
+    if let (Some(document_id), Some(entry)) = (row.document_id, row.pending_entry) {
+        let signing = PreparedSigning {
+            document_id,
+            signed_update: row.signed_update.unwrap_or_default(),
+            entry,
+        };
+        return Ok((
+            Claim::Prepared {
+                signing,
+                takeover: stale,
+            },
+            stale,
+        ));
     }
-    Ok(Some(Claim::InProgress))
+    if stale {
+        return Ok((Claim::Claimed, true));
+    }
+    Ok((Claim::InProgress, false))
 }
 
 struct Sqlite(rusqlite::Connection);
-
-/// fingerprint, claimed_at, done, document_id, ledger_index, signed_update.
-type IdempotencyRow = (
-    Vec<u8>,
-    i64,
-    bool,
-    Option<String>,
-    Option<i64>,
-    Option<Vec<u8>>,
-);
 
 impl Sqlite {
     fn token_row(
@@ -563,52 +624,51 @@ impl Backend for Sqlite {
             tx.commit()?;
             return Ok(Claim::Claimed);
         }
-        let (stored_fp, claimed_at, done, doc, index, update): IdempotencyRow = tx.query_row(
-            "SELECT fingerprint, claimed_at, done, document_id, ledger_index, signed_update \
-             FROM kyso_idempotency WHERE key_sha256 = ?1",
+        let row = tx.query_row(
+            &format!("SELECT {IDEMPOTENCY_COLUMNS} FROM kyso_idempotency WHERE key_sha256 = ?1"),
             [key.as_slice()],
             |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
+                Ok(IdempotencyRow {
+                    fingerprint: r.get(0)?,
+                    claimed_at: r.get(1)?,
+                    done: r.get(2)?,
+                    document_id: r.get(3)?,
+                    ledger_index: r.get(4)?,
+                    signed_update: r.get(5)?,
+                    pending_entry: r.get(6)?,
+                })
             },
         )?;
-        let verdict = judge(fp, &stored_fp, done, claimed_at, stale_before, || {
-            Ok(IdempotencyRecord {
-                document_id: doc.unwrap_or_default(),
-                ledger_index: index_from_db(index)?,
-                signed_update: update.unwrap_or_default(),
-            })
-        })?;
-        let claim = match verdict {
-            Some(c) => c,
-            None => {
-                tx.execute(
-                    "UPDATE kyso_idempotency SET claimed_at = ?2 WHERE key_sha256 = ?1",
-                    rusqlite::params![key.as_slice(), now],
-                )?;
-                Claim::Claimed
-            }
-        };
+        let (claim, taken_over) = judge(fp, row, stale_before)?;
+        if taken_over {
+            tx.execute(
+                "UPDATE kyso_idempotency SET claimed_at = ?2 WHERE key_sha256 = ?1",
+                rusqlite::params![key.as_slice(), now],
+            )?;
+        }
         tx.commit()?;
         Ok(claim)
     }
 
-    fn complete(&mut self, key: &[u8; 32], rec: &IdempotencyRecord) -> Result<()> {
+    fn prepare(&mut self, key: &[u8; 32], signing: &PreparedSigning) -> Result<()> {
         self.0.execute(
-            "UPDATE kyso_idempotency SET done = 1, document_id = ?2, ledger_index = ?3, \
-             signed_update = ?4 WHERE key_sha256 = ?1",
+            "UPDATE kyso_idempotency SET document_id = ?2, signed_update = ?3, pending_entry = ?4 \
+             WHERE key_sha256 = ?1 AND done = 0",
             rusqlite::params![
                 key.as_slice(),
-                rec.document_id,
-                index_to_db(rec.ledger_index)?,
-                rec.signed_update
+                signing.document_id,
+                signing.signed_update,
+                signing.entry
             ],
+        )?;
+        Ok(())
+    }
+
+    fn complete(&mut self, key: &[u8; 32], ledger_index: u64) -> Result<()> {
+        self.0.execute(
+            "UPDATE kyso_idempotency SET done = 1, ledger_index = ?2, pending_entry = NULL \
+             WHERE key_sha256 = ?1",
+            rusqlite::params![key.as_slice(), index_to_db(ledger_index)?],
         )?;
         Ok(())
     }
@@ -726,50 +786,52 @@ impl Backend for Pg {
             return Ok(Claim::Claimed);
         }
         // The row lock makes a stale take-over happen once across replicas.
-        let row = tx.query_one(
-            "SELECT fingerprint, claimed_at, done, document_id, ledger_index, signed_update \
-             FROM kyso_idempotency WHERE key_sha256 = $1 FOR UPDATE",
+        let r = tx.query_one(
+            &format!(
+                "SELECT {IDEMPOTENCY_COLUMNS} FROM kyso_idempotency WHERE key_sha256 = $1 \
+                 FOR UPDATE"
+            ),
             &[&key.as_slice()],
         )?;
-        let stored_fp: Vec<u8> = row.try_get(0)?;
-        let verdict = judge(
-            fp,
-            &stored_fp,
-            row.try_get(2)?,
-            row.try_get(1)?,
-            stale_before,
-            || {
-                Ok(IdempotencyRecord {
-                    document_id: row.try_get::<_, Option<String>>(3)?.unwrap_or_default(),
-                    ledger_index: index_from_db(row.try_get(4)?)?,
-                    signed_update: row.try_get::<_, Option<Vec<u8>>>(5)?.unwrap_or_default(),
-                })
-            },
-        )?;
-        let claim = match verdict {
-            Some(c) => c,
-            None => {
-                tx.execute(
-                    "UPDATE kyso_idempotency SET claimed_at = $2 WHERE key_sha256 = $1",
-                    &[&key.as_slice(), &now],
-                )?;
-                Claim::Claimed
-            }
+        let row = IdempotencyRow {
+            fingerprint: r.try_get(0)?,
+            claimed_at: r.try_get(1)?,
+            done: r.try_get(2)?,
+            document_id: r.try_get(3)?,
+            ledger_index: r.try_get(4)?,
+            signed_update: r.try_get(5)?,
+            pending_entry: r.try_get(6)?,
         };
+        let (claim, taken_over) = judge(fp, row, stale_before)?;
+        if taken_over {
+            tx.execute(
+                "UPDATE kyso_idempotency SET claimed_at = $2 WHERE key_sha256 = $1",
+                &[&key.as_slice(), &now],
+            )?;
+        }
         tx.commit()?;
         Ok(claim)
     }
 
-    fn complete(&mut self, key: &[u8; 32], rec: &IdempotencyRecord) -> Result<()> {
+    fn prepare(&mut self, key: &[u8; 32], signing: &PreparedSigning) -> Result<()> {
         self.0.execute(
-            "UPDATE kyso_idempotency SET done = TRUE, document_id = $2, ledger_index = $3, \
-             signed_update = $4 WHERE key_sha256 = $1",
+            "UPDATE kyso_idempotency SET document_id = $2, signed_update = $3, pending_entry = $4 \
+             WHERE key_sha256 = $1 AND NOT done",
             &[
                 &key.as_slice(),
-                &rec.document_id,
-                &index_to_db(rec.ledger_index)?,
-                &rec.signed_update,
+                &signing.document_id,
+                &signing.signed_update,
+                &signing.entry,
             ],
+        )?;
+        Ok(())
+    }
+
+    fn complete(&mut self, key: &[u8; 32], ledger_index: u64) -> Result<()> {
+        self.0.execute(
+            "UPDATE kyso_idempotency SET done = TRUE, ledger_index = $2, pending_entry = NULL \
+             WHERE key_sha256 = $1",
+            &[&key.as_slice(), &index_to_db(ledger_index)?],
         )?;
         Ok(())
     }
@@ -821,20 +883,78 @@ mod tests {
         );
         // A claim older than the staleness bound is taken over.
         assert_eq!(s.claim_idempotency(&k, &fp, -10).unwrap(), Claim::Claimed);
+        let signing = PreparedSigning {
+            document_id: "X".into(),
+            signed_update: vec![1, 2, 3],
+            entry: vec![4, 5],
+        };
+        s.prepare_idempotency(&k, &signing).unwrap();
+        assert_eq!(
+            s.claim_idempotency(&k, &fp, 60).unwrap(),
+            Claim::Prepared {
+                signing: signing.clone(),
+                takeover: false
+            }
+        );
+        s.complete_idempotency(&k, 7).unwrap();
         let rec = IdempotencyRecord {
             document_id: "X".into(),
             ledger_index: 7,
             signed_update: vec![1, 2, 3],
         };
-        s.complete_idempotency(&k, &rec).unwrap();
         assert_eq!(
             s.claim_idempotency(&k, &fp, 60).unwrap(),
+            Claim::Completed(rec.clone())
+        );
+        // A completed key is final: neither preparing again nor staleness changes it.
+        s.prepare_idempotency(
+            &k,
+            &PreparedSigning {
+                document_id: "Y".into(),
+                ..signing
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            s.claim_idempotency(&k, &fp, -10).unwrap(),
             Claim::Completed(rec)
         );
         let k2 = [9u8; 32];
         assert_eq!(s.claim_idempotency(&k2, &fp, 60).unwrap(), Claim::Claimed);
         s.release_idempotency(&k2).unwrap();
         assert_eq!(s.claim_idempotency(&k2, &fp, 60).unwrap(), Claim::Claimed);
+    }
+
+    #[test]
+    fn a_file_without_the_prepared_signing_column_gains_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("service.sqlite");
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE kyso_idempotency (key_sha256 BLOB PRIMARY KEY, fingerprint BLOB NOT \
+             NULL, claimed_at INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, document_id \
+             TEXT, ledger_index INTEGER, signed_update BLOB)",
+        )
+        .unwrap();
+        drop(old);
+        let s = ServiceStore::open_sqlite(&path).unwrap();
+        let (k, fp) = ([1u8; 32], [2u8; 32]);
+        assert_eq!(s.claim_idempotency(&k, &fp, 60).unwrap(), Claim::Claimed);
+        let signing = PreparedSigning {
+            document_id: "X".into(),
+            signed_update: vec![1],
+            entry: vec![2],
+        };
+        s.prepare_idempotency(&k, &signing).unwrap();
+        drop(s);
+        let s = ServiceStore::open_sqlite(&path).unwrap();
+        assert_eq!(
+            s.claim_idempotency(&k, &fp, -1).unwrap(),
+            Claim::Prepared {
+                signing,
+                takeover: true
+            }
+        );
     }
 
     #[test]

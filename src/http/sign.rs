@@ -15,9 +15,11 @@ use super::auth::Caller;
 use super::body::Buffers;
 use super::document_id::DocumentId;
 use super::error::{blocking, unreadable_pdf, ApiError, ErrorBody};
-use super::service_store::{Claim, IdempotencyRecord, Scope};
+use super::metrics::Metrics;
+use super::service_store::{Claim, PreparedSigning, Scope, ServiceStore};
 use super::state::{AppState, Signer};
 use crate::fetch::{sign_at_level, LevelSources};
+use crate::ledger::log::Ledger;
 use crate::ledger::{Entry, EntryKind};
 use crate::pades::appearance::{Placement, SignatureAppearance};
 use crate::pades::{Level, PadesError, SignOptions, Timestamper};
@@ -75,6 +77,13 @@ struct Signed {
     update: Vec<u8>,
 }
 
+/// A signed document and the ledger entry that issues it, before the entry is appended.
+struct Issued {
+    id: String,
+    update: Vec<u8>,
+    entry: Entry,
+}
+
 fn pades_error(e: PadesError) -> ApiError {
     ApiError::from(e)
 }
@@ -93,13 +102,13 @@ pub fn placement(visible: Option<&str>) -> Result<Placement, ApiError> {
     Ok(p)
 }
 
-/// Signs and records one document. Blocking (CPU and ledger).
-fn sign_and_record(
+/// Signs one document and makes the ledger entry that will issue it. Blocking (CPU).
+fn sign_document(
     state: &AppState,
     signer: &Signer,
     pdf: &Pieces<Bytes>,
     params: &SignParams,
-) -> Result<Signed, ApiError> {
+) -> Result<Issued, ApiError> {
     let placement = placement(params.visible.as_deref())?;
     let now = OffsetDateTime::now_utc();
     let key = signer.key();
@@ -160,12 +169,27 @@ fn sign_and_record(
     // timestamp revisions after it: a citizen's file extended later still matches it.
     entry.revision_hash = signed.revision_sha256;
     entry.document_id_hash = id.ledger_hash();
-    let appended = state.ledger.append(&entry)?;
+    Ok(Issued {
+        id: id.to_string(),
+        update: signed.tail(),
+        entry,
+    })
+}
+
+/// Signs one document and records it in the ledger. Blocking (CPU and ledger).
+fn sign_and_record(
+    state: &AppState,
+    signer: &Signer,
+    pdf: &Pieces<Bytes>,
+    params: &SignParams,
+) -> Result<Signed, ApiError> {
+    let issued = sign_document(state, signer, pdf, params)?;
+    let appended = state.ledger.append(&issued.entry)?;
     state.metrics.record_signature(appended.batch_entries);
     Ok(Signed {
-        id: id.to_string(),
+        id: issued.id,
         index: appended.index,
-        update: signed.tail(),
+        update: issued.update,
     })
 }
 
@@ -214,6 +238,63 @@ fn signed_response(
     Ok(resp)
 }
 
+/// Where the ledger holds the entry that issues a prepared document, if it does.
+fn issued_index(ledger: &Ledger, entry: &Entry) -> Result<Option<u64>, ApiError> {
+    Ok(ledger
+        .find_by_id_hash(&entry.document_id_hash)?
+        .iter()
+        .find(|f| f.entry == *entry)
+        .map(|f| f.index))
+}
+
+/// Finishes a prepared idempotent signing: appends its ledger entry unless the ledger already
+/// holds it (an earlier attempt crashed after appending), then completes the key. Appending is
+/// left to the key's owner (`may_append`): a request that merely found another one's prepared
+/// document only completes what the ledger shows.
+///
+/// Each step is safe to repeat after a crash at any point: the document and its entry were
+/// stored before the first append, and the ledger is consulted before every append.
+fn finish_prepared(
+    store: &ServiceStore,
+    ledger: &Ledger,
+    metrics: &Metrics,
+    key: &[u8; 32],
+    signing: PreparedSigning,
+    may_append: bool,
+) -> Result<Signed, ApiError> {
+    let entry = Entry::decode(&signing.entry)?;
+    let index = match issued_index(ledger, &entry)? {
+        Some(index) => index,
+        None if !may_append => {
+            return Err(ApiError::IdempotencyConflict(
+                "a request with this Idempotency-Key is being processed; retry shortly".into(),
+            ))
+        }
+        None => match ledger.append(&entry) {
+            Ok(appended) => {
+                metrics.record_signature(appended.batch_entries);
+                appended.index
+            }
+            Err(e) => {
+                // Released only when the ledger shows the entry is not there; otherwise the
+                // claim stays, and a retry completes or appends it.
+                if matches!(issued_index(ledger, &entry), Ok(None)) {
+                    if let Err(re) = store.release_idempotency(key) {
+                        tracing::warn!(error = %re, "releasing an idempotency claim");
+                    }
+                }
+                return Err(e.into());
+            }
+        },
+    };
+    store.complete_idempotency(key, index)?;
+    Ok(Signed {
+        id: signing.document_id,
+        index,
+        update: signing.signed_update,
+    })
+}
+
 /// Signs under an idempotency key: claims it, signs unless it was done, records the outcome.
 fn sign_idempotent(
     state: &AppState,
@@ -244,27 +325,45 @@ fn sign_idempotent(
         Claim::Mismatch => Err(ApiError::IdempotencyKeyReused(
             "this Idempotency-Key was used for a different request (other PDF or metadata)".into(),
         )),
-        Claim::Claimed => match sign_and_record(state, signer, pdf, params) {
-            Ok(s) => {
-                state.store.complete_idempotency(
+        Claim::Prepared { signing, takeover } => finish_prepared(
+            &state.store,
+            &state.ledger,
+            &state.metrics,
+            key,
+            signing,
+            takeover,
+        )
+        .map(|s| (s, true)),
+        Claim::Claimed => {
+            let prepared = sign_document(state, signer, pdf, params).and_then(|issued| {
+                let signing = PreparedSigning {
+                    document_id: issued.id,
+                    signed_update: issued.update,
+                    entry: issued.entry.encode()?,
+                };
+                state.store.prepare_idempotency(key, &signing)?;
+                Ok(signing)
+            });
+            match prepared {
+                Ok(signing) => finish_prepared(
+                    &state.store,
+                    &state.ledger,
+                    &state.metrics,
                     key,
-                    &IdempotencyRecord {
-                        document_id: s.id.clone(),
-                        ledger_index: s.index,
-                        signed_update: s.update.clone(),
-                    },
-                )?;
-                Ok((s, false))
-            }
-            Err(e) => {
-                // The failure is what the caller sees; a release failure only delays a retry
-                // until the claim goes stale.
-                if let Err(re) = state.store.release_idempotency(key) {
-                    tracing::warn!(error = %re, "releasing an idempotency claim");
+                    signing,
+                    true,
+                )
+                .map(|s| (s, false)),
+                Err(e) => {
+                    // Nothing reached the ledger. The failure is what the caller sees; a
+                    // release failure only delays a retry until the claim goes stale.
+                    if let Err(re) = state.store.release_idempotency(key) {
+                        tracing::warn!(error = %re, "releasing an idempotency claim");
+                    }
+                    Err(e)
                 }
-                Err(e)
             }
-        },
+        }
     }
 }
 
@@ -355,6 +454,133 @@ pub async fn sign(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ledger::entry::document_id_hash;
+    use crate::ledger::log::LedgerOptions;
+    use crate::ledger::memory::MemoryStore;
+    use crate::ledger::note::Ed25519Signer;
+
+    const ORIGIN: &str = "test.kyso.example/idempotency";
+
+    /// A service store in a temporary directory, a ledger in memory, and metrics.
+    fn fixture() -> (tempfile::TempDir, ServiceStore, Ledger, Metrics) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ServiceStore::open_sqlite(&dir.path().join("service.sqlite")).unwrap();
+        let mem = MemoryStore::new();
+        let signer = Ed25519Signer::from_seed(ORIGIN, [5u8; 32]).unwrap();
+        let ledger = Ledger::create(
+            &mem,
+            Box::new(mem.published()),
+            ORIGIN,
+            signer,
+            LedgerOptions::default(),
+        )
+        .unwrap();
+        (dir, store, ledger, Metrics::default())
+    }
+
+    fn prepared(n: u8) -> PreparedSigning {
+        let entry = Entry {
+            kind: EntryKind::Issued,
+            document_id_hash: document_id_hash(&format!("DOC{n}")),
+            revision_hash: [n; 32],
+            signer_cert_sha256: [1; 32],
+            time: 1_790_000_000,
+            agency: "UBND xã Thử".into(),
+            document_number: format!("{n}/QĐ"),
+            document_kind: "Quyết định".into(),
+            reason: None,
+            superseded_by: None,
+        };
+        PreparedSigning {
+            document_id: format!("DOC{n}"),
+            signed_update: vec![n; 3],
+            entry: entry.encode().unwrap(),
+        }
+    }
+
+    /// The entries the ledger holds for a prepared document.
+    fn recorded(ledger: &Ledger, signing: &PreparedSigning) -> Vec<u64> {
+        let entry = Entry::decode(&signing.entry).unwrap();
+        let found = ledger.find_by_id_hash(&entry.document_id_hash).unwrap();
+        found.iter().map(|f| f.index).collect()
+    }
+
+    #[test]
+    fn a_retry_after_a_crash_before_the_ledger_append_issues_the_same_document_once() {
+        let (_dir, store, ledger, metrics) = fixture();
+        let (key, fp) = ([1u8; 32], [2u8; 32]);
+        let signing = prepared(1);
+        assert_eq!(
+            store.claim_idempotency(&key, &fp, 600).unwrap(),
+            Claim::Claimed
+        );
+        store.prepare_idempotency(&key, &signing).unwrap();
+        // The request died here. Within the stale window a retry may not append.
+        let waiting = Claim::Prepared {
+            signing: signing.clone(),
+            takeover: false,
+        };
+        assert_eq!(store.claim_idempotency(&key, &fp, 600).unwrap(), waiting);
+        let early = finish_prepared(&store, &ledger, &metrics, &key, signing.clone(), false);
+        assert!(matches!(early, Err(ApiError::IdempotencyConflict(_))));
+        assert!(recorded(&ledger, &signing).is_empty());
+        // Past it, the retry takes the claim over and issues the prepared document.
+        let Claim::Prepared {
+            signing: found,
+            takeover: true,
+        } = store.claim_idempotency(&key, &fp, -1).unwrap()
+        else {
+            panic!("the stale prepared claim is not taken over");
+        };
+        let done = finish_prepared(&store, &ledger, &metrics, &key, found, true).unwrap();
+        assert_eq!(done.id, signing.document_id);
+        assert_eq!(done.update, signing.signed_update);
+        assert_eq!(recorded(&ledger, &signing), vec![done.index]);
+        let Claim::Completed(record) = store.claim_idempotency(&key, &fp, 600).unwrap() else {
+            panic!("not completed");
+        };
+        assert_eq!(record.document_id, signing.document_id);
+        assert_eq!(record.ledger_index, done.index);
+        assert_eq!(record.signed_update, signing.signed_update);
+    }
+
+    #[test]
+    fn a_retry_after_a_crash_after_the_ledger_append_does_not_append_again() {
+        let (_dir, store, ledger, metrics) = fixture();
+        // Another document first, so that the index is not trivially 0.
+        ledger
+            .append(&Entry::decode(&prepared(9).entry).unwrap())
+            .unwrap();
+        // The request died after appending, before completing its key. Whether or not the retry
+        // owns the claim, it finds the entry and completes with it.
+        for (n, stale_after, takeover) in [(2u8, 600, false), (3, -1, true)] {
+            let (key, fp) = ([n; 32], [4u8; 32]);
+            let signing = prepared(n);
+            assert_eq!(
+                store.claim_idempotency(&key, &fp, 600).unwrap(),
+                Claim::Claimed
+            );
+            store.prepare_idempotency(&key, &signing).unwrap();
+            let appended = ledger
+                .append(&Entry::decode(&signing.entry).unwrap())
+                .unwrap();
+            assert_eq!(
+                store.claim_idempotency(&key, &fp, stale_after).unwrap(),
+                Claim::Prepared {
+                    signing: signing.clone(),
+                    takeover
+                }
+            );
+            let done = finish_prepared(&store, &ledger, &metrics, &key, signing.clone(), takeover)
+                .unwrap();
+            assert_eq!(done.index, appended.index);
+            assert_eq!(recorded(&ledger, &signing), vec![appended.index]);
+            let Claim::Completed(record) = store.claim_idempotency(&key, &fp, 600).unwrap() else {
+                panic!("not completed");
+            };
+            assert_eq!(record.ledger_index, appended.index);
+        }
+    }
 
     #[test]
     fn metadata_from_the_query_or_the_json_part() {
