@@ -151,18 +151,11 @@ fn sign_at_b_t_and_b_lta_through_the_api() {
 
     // The development default is B-T; B-LT from the multipart metadata; B-LTA from the query.
     let bt = server.sign(&pdf, "?document_number=1/QĐ", &[]);
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        b"--b0undary\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\
-          Content-Type: application/json\r\n\r\n{\"document_number\": \"2/QD\", \"level\": \"B-LT\"}\
-          \r\n--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.pdf\"\r\n\
-          Content-Type: application/pdf\r\n\r\n",
-    );
-    body.extend_from_slice(&pdf);
-    body.extend_from_slice(b"\r\n--b0undary--\r\n");
+    let (content_type, body) =
+        common::server::multipart(r#"{"document_number": "2/QD", "level": "B-LT"}"#, &pdf);
     let blt = server.post(
         "/v1/sign",
-        "multipart/form-data; boundary=b0undary",
+        &content_type,
         &[("Authorization", auth.as_str())],
         &body,
     );

@@ -1,14 +1,19 @@
 //! Two `kyso serve` replicas on one PostgreSQL database and the same signer and ledger key:
 //! documents signed through either are found and verified through both, indices never collide,
-//! and an `Idempotency-Key` holds across replicas.
+//! an `Idempotency-Key` holds across replicas, and a two-step signing prepared on one replica is
+//! completed on the other.
 
 mod common;
 mod ledger_support;
 
 use std::path::Path;
 
+use base64::Engine as _;
 use common::server::{Options, Server, TestAgency};
 use kyso::http::service_store::{Scope, ServiceStore};
+use openssl::md::Md;
+use openssl::pkey::PKey;
+use openssl::pkey_ctx::PkeyCtx;
 
 fn replica(agency: &TestAgency, dir: &Path, name: &str, url: &str) -> Server {
     let config = agency.config(
@@ -42,6 +47,7 @@ fn two_replicas_on_one_postgresql_serve_the_same_documents() {
         .create_token("replicas", &[Scope::Sign("agency".into())])
         .unwrap();
     let auth = format!("Bearer {}", token.secret);
+    let b64 = base64::engine::general_purpose::STANDARD;
     let sign = |s: &Server, key: Option<&str>| {
         let mut h = vec![("Authorization", auth.as_str())];
         if let Some(k) = key {
@@ -110,4 +116,43 @@ fn two_replicas_on_one_postgresql_serve_the_same_documents() {
         let cp = s.get("/checkpoint").text();
         assert_eq!(cp.lines().nth(1), Some("11"), "2 + 8 + 1 entries: {cp}");
     }
+
+    // Two-step signing: prepared through a, completed through b, used once across both.
+    let chain = std::fs::read_to_string(&agency.cert).unwrap();
+    let metadata = serde_json::json!({ "certificates": chain });
+    let (content_type, body) =
+        common::server::multipart(&metadata.to_string(), &common::pdf::one_page());
+    let prepared = a.post(
+        "/v1/sign/prepare",
+        &content_type,
+        &[("Authorization", auth.as_str())],
+        &body,
+    );
+    assert_eq!(prepared.status, 200, "{}", prepared.text());
+    let prepared = prepared.json();
+    let digest = b64.decode(prepared["digest"].as_str().unwrap()).unwrap();
+    let key = PKey::private_key_from_pem(&std::fs::read(&agency.key).unwrap()).unwrap();
+    let mut ctx = PkeyCtx::new(&key).unwrap();
+    ctx.sign_init().unwrap();
+    ctx.set_signature_md(Md::sha256()).unwrap();
+    let mut signature = Vec::new();
+    ctx.sign_to_vec(&digest, &mut signature).unwrap();
+    let completion = serde_json::json!({
+        "session": prepared["session"],
+        "signature": b64.encode(&signature),
+    })
+    .to_string();
+    let complete = |s: &Server| {
+        s.post(
+            "/v1/sign/complete",
+            "application/json",
+            &[("Authorization", auth.as_str())],
+            completion.as_bytes(),
+        )
+    };
+    let completed = complete(&b);
+    assert_eq!(completed.status, 200, "{}", completed.text());
+    assert!(completed.body.starts_with(b"%PDF"));
+    assert_eq!(complete(&a).status, 404, "the session was used on b");
+    assert_eq!(complete(&b).status, 404);
 }

@@ -6,7 +6,7 @@ mod common;
 
 use common::sample_or_one_page as sample_pdf;
 
-use common::server::Server;
+use common::server::{multipart, Server};
 use sha2::{Digest, Sha256};
 
 #[test]
@@ -387,25 +387,14 @@ fn a_document_revoked_with_the_ledger_cli_reads_revoked() {
 fn sign_with_multipart_metadata_and_validate_the_signer_chain() {
     let server = Server::start_dev();
     let pdf = sample_pdf();
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        b"--b0undary\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\
-          Content-Type: application/json\r\n\r\n",
+    let (content_type, body) = multipart(
+        r#"{"document_number": "55/QĐ-UBND", "document_kind": "Quyết định", "title": "Về việc cấp phép"}"#,
+        &pdf,
     );
-    body.extend_from_slice(
-        r#"{"document_number": "55/QĐ-UBND", "document_kind": "Quyết định", "title": "Về việc cấp phép"}"#
-            .as_bytes(),
-    );
-    body.extend_from_slice(
-        b"\r\n--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d.pdf\"\r\n\
-          Content-Type: application/pdf\r\n\r\n",
-    );
-    body.extend_from_slice(&pdf);
-    body.extend_from_slice(b"\r\n--b0undary--\r\n");
     let auth = server.auth();
     let r = server.post(
         "/v1/sign",
-        "multipart/form-data; boundary=b0undary",
+        &content_type,
         &[("Authorization", auth.as_str())],
         &body,
     );

@@ -246,21 +246,6 @@ fn tampering_between_the_two_steps_fails_cleanly() {
     assert!(env.pyhanko_valid(&out));
 }
 
-/// A multipart body with a JSON `metadata` part and a PDF `file` part.
-fn multipart(metadata: &serde_json::Value, pdf: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "kyso-two-step-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\
-         Content-Type: application/json\r\n\r\n{metadata}\r\n--{boundary}\r\n\
-         Content-Disposition: form-data; name=\"file\"; filename=\"d.pdf\"\r\n\
-         Content-Type: application/pdf\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(pdf);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 #[test]
 fn two_step_through_the_api_then_the_agency_countersigns() {
     use base64::Engine as _;
@@ -279,7 +264,7 @@ fn two_step_through_the_api_then_the_agency_countersigns() {
     chain.push_str(&std::fs::read_to_string(pki.join("issuing-ca.pem")).expect("chain"));
 
     let prepare = |metadata: serde_json::Value| {
-        let (ct, body) = multipart(&metadata, &pdf);
+        let (ct, body) = common::server::multipart(&metadata.to_string(), &pdf);
         server.post("/v1/sign/prepare", &ct, &[("Authorization", &auth)], &body)
     };
     let complete = |session: &str, signature: &[u8], token: &str| {

@@ -4,16 +4,15 @@
 //! signature value and answers the signed PDF. The agency then countersigns through
 //! `POST /v1/sign`.
 //!
-//! Sessions stay in this process's memory, bound to the token that opened them, and expire
-//! after [`SESSION_TTL`]; each is used once. The prepared document cannot be altered between
+//! Sessions are kept in the service store (SQLite, or the PostgreSQL database replicas share, so
+//! any replica completes what another prepared), bound to the token that opened them, and
+//! expire after [`SESSION_TTL`]; each is used once. The prepared document cannot be altered between
 //! the calls: the client sends only the session id and the signature value, and completing
 //! checks the value against the prepared attributes
 //! ([`crate::pades::PreparedDocument::complete`]).
 
-use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -23,10 +22,12 @@ use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
+use super::service_store::{NewSession, ServiceStore};
 use super::state::AppState;
 use crate::cms::SignatureAlgorithm;
 use crate::pades::appearance::{Placement, SignatureAppearance};
@@ -38,7 +39,7 @@ use crate::pki::source;
 /// confirm on a token or a phone, short enough that abandoned sessions do not pile up.
 pub const SESSION_TTL: Duration = Duration::from_secs(600);
 
-/// Most sessions open at once: each holds its PDF in memory (up to the body limit).
+/// Most sessions open at once across replicas: each holds its PDF (up to the body limit).
 pub const MAX_SESSIONS: usize = 64;
 
 /// Longest signature value accepted: an RSA-4096 signature is 512 bytes.
@@ -47,66 +48,63 @@ const MAX_SIGNATURE_LEN: usize = 1024;
 /// Random bytes of a session id.
 const SESSION_ID_BYTES: usize = 16;
 
-/// One prepared signature waiting for its value.
-struct Session {
-    owner: String,
-    pdf: Bytes,
-    prepared: PreparedDocument,
-    expires: Instant,
+fn unix_now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// The open sessions.
-#[derive(Default)]
-pub struct Sessions(Mutex<HashMap<String, Session>>);
+/// What a session id is stored under: its SHA-256, so that reading the store does not give
+/// usable ids.
+fn session_hash(id: &str) -> [u8; 32] {
+    Sha256::digest(id.as_bytes()).into()
+}
 
-impl Sessions {
-    fn insert(
-        &self,
-        owner: &str,
-        pdf: Bytes,
-        prepared: PreparedDocument,
-        now: Instant,
-    ) -> Result<String, ApiError> {
-        let mut map = self.0.lock().map_err(ApiError::internal)?;
-        map.retain(|_, s| s.expires > now);
-        if map.len() >= MAX_SESSIONS {
-            return Err(ApiError::Overloaded);
-        }
-        let mut id = [0u8; SESSION_ID_BYTES];
-        openssl::rand::rand_bytes(&mut id).map_err(ApiError::internal)?;
-        let id = hex::encode(id);
-        map.insert(
-            id.clone(),
-            Session {
-                owner: owner.to_owned(),
-                pdf,
-                prepared,
-                expires: now + SESSION_TTL,
-            },
-        );
-        Ok(id)
-    }
+fn unknown_session() -> ApiError {
+    ApiError::NotFound(
+        "phiên ký không tồn tại hoặc đã hết hạn / no such signing session (unknown, used or \
+         expired)"
+            .into(),
+    )
+}
 
-    /// Takes the session `id` of `owner` if it exists and has not expired. Another token's
-    /// session is answered as unknown, not as forbidden: its existence is not revealed.
-    fn take(&self, id: &str, owner: &str, now: Instant) -> Result<Session, ApiError> {
-        let mut map = self.0.lock().map_err(ApiError::internal)?;
-        let unknown = || {
-            ApiError::NotFound(
-                "phiên ký không tồn tại hoặc đã hết hạn / no such signing session (unknown, \
-                 used or expired)"
-                    .into(),
-            )
-        };
-        match map.get(id) {
-            Some(s) if s.owner == owner && s.expires > now => map.remove(id).ok_or_else(unknown),
-            Some(s) if s.expires <= now => {
-                map.remove(id);
-                Err(unknown())
-            }
-            _ => Err(unknown()),
-        }
+/// Stores a prepared signature for `owner`; answers its new session id.
+fn open_session(
+    store: &ServiceStore,
+    owner: &str,
+    pdf: &[u8],
+    prepared: &PreparedDocument,
+    now: i64,
+) -> Result<String, ApiError> {
+    let mut id = [0u8; SESSION_ID_BYTES];
+    openssl::rand::rand_bytes(&mut id).map_err(ApiError::internal)?;
+    let id = hex::encode(id);
+    let ttl = i64::try_from(SESSION_TTL.as_secs()).unwrap_or(i64::MAX);
+    let prepared = prepared.to_bytes()?;
+    let session = NewSession {
+        id_hash: session_hash(&id),
+        owner,
+        expires_at: now.saturating_add(ttl),
+        pdf,
+        prepared: &prepared,
+    };
+    if !store.open_session(&session, now, MAX_SESSIONS)? {
+        return Err(ApiError::Overloaded);
     }
+    Ok(id)
+}
+
+/// Takes the session `id` of `owner` if it exists and has not expired. Another token's
+/// session is answered as unknown, not as forbidden: its existence is not revealed.
+fn take_session(
+    store: &ServiceStore,
+    id: &str,
+    owner: &str,
+    now: i64,
+) -> Result<(Vec<u8>, PreparedDocument), ApiError> {
+    let session = store
+        .take_session(&session_hash(id), owner, now)?
+        .ok_or_else(unknown_session)?;
+    let prepared = PreparedDocument::from_bytes(&session.prepared).map_err(ApiError::internal)?;
+    Ok((session.pdf, prepared))
 }
 
 /// What to prepare (the JSON `metadata` part of the multipart body).
@@ -226,9 +224,7 @@ pub async fn prepare(
         let prepared = prepare_document(&pdf, &params)?;
         let digest = B64.encode(prepared.digest_to_sign());
         let algorithm = prepared.algorithm().name().to_owned();
-        let session = st
-            .sessions
-            .insert(&caller.0.id, pdf, prepared, Instant::now())?;
+        let session = open_session(&st.store, &caller.0.id, &pdf, &prepared, unix_now())?;
         Ok(Json(Prepared {
             session,
             digest,
@@ -269,16 +265,14 @@ pub async fn complete(
             "signature: 1 to {MAX_SIGNATURE_LEN} bytes expected"
         )));
     }
-    let session = state
-        .sessions
-        .take(&req.session, &caller.0.id, Instant::now())?;
     let signed = blocking(move || {
-        let doc = Document::open(&session.pdf[..]).map_err(ApiError::internal)?;
-        let update = session.prepared.complete(&doc, &signature)?;
-        let mut out = Vec::with_capacity(session.pdf.len() + update.update.bytes.len());
-        out.extend_from_slice(&session.pdf);
-        out.extend_from_slice(&update.update.bytes);
-        Ok(out)
+        let (mut pdf, prepared) =
+            take_session(&state.store, &req.session, &caller.0.id, unix_now())?;
+        let doc = Document::open(&pdf[..]).map_err(ApiError::internal)?;
+        let update = prepared.complete(&doc, &signature)?;
+        drop(doc);
+        pdf.extend_from_slice(&update.update.bytes);
+        Ok(pdf)
     })
     .await?;
     let mut resp = (StatusCode::OK, signed).into_response();
@@ -325,31 +319,34 @@ mod tests {
             &mut crate::pki::demo::OpenSslEntropy,
         )
         .expect("demo");
-        let sessions = Sessions::default();
-        let t0 = Instant::now();
-        let id = sessions
-            .insert("alice", Bytes::new(), dummy(&pki), t0)
-            .expect("insert");
-        assert!(sessions.take(&id, "bob", t0).is_err(), "another token");
-        assert!(sessions.take(&id, "alice", t0).is_ok());
-        assert!(sessions.take(&id, "alice", t0).is_err(), "used twice");
-        let id = sessions
-            .insert("alice", Bytes::new(), dummy(&pki), t0)
-            .expect("insert");
-        let late = t0 + SESSION_TTL + Duration::from_secs(1);
-        assert!(sessions.take(&id, "alice", late).is_err(), "expired");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = ServiceStore::open_sqlite(&dir.path().join("service.sqlite")).expect("store");
+        let t0 = 1_790_000_000;
+        let prepared = dummy(&pki);
+        let id = open_session(&store, "alice", b"%PDF", &prepared, t0).expect("open");
+        assert!(
+            take_session(&store, &id, "bob", t0).is_err(),
+            "another token"
+        );
+        let (pdf, taken) = take_session(&store, &id, "alice", t0).expect("take");
+        assert_eq!(pdf, b"%PDF");
+        assert_eq!(taken.digest_to_sign(), prepared.digest_to_sign());
+        assert!(
+            take_session(&store, &id, "alice", t0).is_err(),
+            "used twice"
+        );
+        let id = open_session(&store, "alice", b"", &prepared, t0).expect("open");
+        let ttl = i64::try_from(SESSION_TTL.as_secs()).expect("ttl");
+        let late = t0 + ttl;
+        assert!(take_session(&store, &id, "alice", late).is_err(), "expired");
         for _ in 0..MAX_SESSIONS {
-            sessions
-                .insert("alice", Bytes::new(), dummy(&pki), t0)
-                .expect("insert");
+            open_session(&store, "alice", b"", &prepared, t0).expect("open");
         }
         assert!(matches!(
-            sessions.insert("alice", Bytes::new(), dummy(&pki), t0),
+            open_session(&store, "alice", b"", &prepared, t0),
             Err(ApiError::Overloaded)
         ));
         // Expired sessions make room again.
-        assert!(sessions
-            .insert("alice", Bytes::new(), dummy(&pki), late)
-            .is_ok());
+        assert!(open_session(&store, "alice", b"", &prepared, late).is_ok());
     }
 }

@@ -13,6 +13,7 @@ use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard};
 
 use data_encoding::BASE32_NOPAD;
+use rusqlite::OptionalExtension;
 use sha2::{Digest, Sha256};
 
 /// Random bytes of a token secret: 256 bits, beyond any guessing.
@@ -172,6 +173,28 @@ pub struct PreparedSigning {
     pub entry: Vec<u8>,
 }
 
+/// A two-step signing session being opened. Its id is stored hashed, like a token.
+pub struct NewSession<'a> {
+    pub id_hash: [u8; 32],
+    pub owner: &'a str,
+    pub expires_at: i64,
+    pub pdf: &'a [u8],
+    /// [`crate::pades::PreparedDocument::to_bytes`].
+    pub prepared: &'a [u8],
+}
+
+/// A two-step signing session as stored: the PDF it was prepared on, and the prepared state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub pdf: Vec<u8>,
+    pub prepared: Vec<u8>,
+}
+
+/// A session deleted as it was taken, kept only if it had not expired by `now`.
+fn unexpired(taken: Option<(i64, StoredSession)>, now: i64) -> Option<StoredSession> {
+    taken.and_then(|(expires_at, session)| (expires_at > now).then_some(session))
+}
+
 /// The outcome of claiming an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -232,6 +255,15 @@ trait Backend: Send {
     fn complete(&mut self, key: &[u8; 32], ledger_index: u64) -> Result<()>;
     fn release(&mut self, key: &[u8; 32]) -> Result<()>;
     fn insert_audit(&mut self, record: &str, ledger_index: i64) -> Result<()>;
+    /// Drops expired sessions, then stores this one unless `max` are open; `false` when full.
+    fn insert_session(&mut self, session: &NewSession<'_>, now: i64, max: i64) -> Result<bool>;
+    /// Deletes and returns the session if `owner` opened it and it has not expired.
+    fn take_session(
+        &mut self,
+        id_hash: &[u8; 32],
+        owner: &str,
+        now: i64,
+    ) -> Result<Option<StoredSession>>;
     fn audit_records(&mut self) -> Result<Vec<(i64, String, i64)>>;
 }
 
@@ -387,6 +419,24 @@ impl ServiceStore {
         self.backend().complete(key, ledger_index)
     }
 
+    /// Stores a two-step signing session, durable when it returns, so that any replica can
+    /// complete it; `false` when `max` unexpired sessions are open.
+    pub fn open_session(&self, session: &NewSession<'_>, now: i64, max: usize) -> Result<bool> {
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
+        self.backend().insert_session(session, now, max)
+    }
+
+    /// Takes a session once: deleted as it is read, so two replicas cannot both complete it.
+    /// `None` when unknown, expired, used, or opened by another token.
+    pub fn take_session(
+        &self,
+        id_hash: &[u8; 32],
+        owner: &str,
+        now: i64,
+    ) -> Result<Option<StoredSession>> {
+        self.backend().take_session(id_hash, owner, now)
+    }
+
     /// Gives a claimed key up (the work failed before anything reached the ledger), so that a
     /// retry can do it.
     pub fn release_idempotency(&self, key: &[u8; 32]) -> Result<()> {
@@ -418,6 +468,13 @@ CREATE TABLE IF NOT EXISTS kyso_idempotency (
     signed_update BLOB,
     pending_entry BLOB
 );
+CREATE TABLE IF NOT EXISTS kyso_sign_sessions (
+    id_sha256 BLOB PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    pdf BLOB NOT NULL,
+    prepared BLOB NOT NULL
+);
 ";
 
 /// Advisory lock key serializing schema creation between replicas ("kysoSvc1").
@@ -447,6 +504,13 @@ CREATE TABLE IF NOT EXISTS kyso_idempotency (
     signed_update BYTEA
 );
 ALTER TABLE kyso_idempotency ADD COLUMN IF NOT EXISTS pending_entry BYTEA;
+CREATE TABLE IF NOT EXISTS kyso_sign_sessions (
+    id_sha256 BYTEA PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    pdf BYTEA NOT NULL,
+    prepared BYTEA NOT NULL
+);
 ";
 
 fn index_to_db(i: u64) -> Result<i64> {
@@ -680,6 +744,61 @@ impl Backend for Sqlite {
         )?;
         Ok(())
     }
+
+    fn insert_session(&mut self, session: &NewSession<'_>, now: i64, max: i64) -> Result<bool> {
+        let tx = self
+            .0
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "DELETE FROM kyso_sign_sessions WHERE expires_at <= ?1",
+            [now],
+        )?;
+        let open: i64 =
+            tx.query_row("SELECT COUNT(*) FROM kyso_sign_sessions", [], |r| r.get(0))?;
+        if open >= max {
+            tx.commit()?;
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO kyso_sign_sessions (id_sha256, owner, expires_at, pdf, prepared) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            rusqlite::params![
+                session.id_hash.as_slice(),
+                session.owner,
+                session.expires_at,
+                session.pdf,
+                session.prepared
+            ],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn take_session(
+        &mut self,
+        id_hash: &[u8; 32],
+        owner: &str,
+        now: i64,
+    ) -> Result<Option<StoredSession>> {
+        let taken = self
+            .0
+            .query_row(
+                "DELETE FROM kyso_sign_sessions WHERE id_sha256 = ?1 AND owner = ?2 \
+                 RETURNING expires_at, pdf, prepared",
+                rusqlite::params![id_hash.as_slice(), owner],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        StoredSession {
+                            pdf: r.get(1)?,
+                            prepared: r.get(2)?,
+                        },
+                    ))
+                },
+            )
+            .optional()?;
+        Ok(unexpired(taken, now))
+    }
 }
 
 struct Pg(postgres::Client);
@@ -842,6 +961,61 @@ impl Backend for Pg {
             &[&key.as_slice()],
         )?;
         Ok(())
+    }
+
+    fn insert_session(&mut self, session: &NewSession<'_>, now: i64, max: i64) -> Result<bool> {
+        let mut tx = self.0.transaction()?;
+        // Serializes the count and the insert across replicas.
+        tx.execute("LOCK TABLE kyso_sign_sessions IN EXCLUSIVE MODE", &[])?;
+        tx.execute(
+            "DELETE FROM kyso_sign_sessions WHERE expires_at <= $1",
+            &[&now],
+        )?;
+        let open: i64 = tx
+            .query_one("SELECT COUNT(*) FROM kyso_sign_sessions", &[])?
+            .try_get(0)?;
+        if open >= max {
+            tx.commit()?;
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT INTO kyso_sign_sessions (id_sha256, owner, expires_at, pdf, prepared) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &session.id_hash.as_slice(),
+                &session.owner,
+                &session.expires_at,
+                &session.pdf,
+                &session.prepared,
+            ],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn take_session(
+        &mut self,
+        id_hash: &[u8; 32],
+        owner: &str,
+        now: i64,
+    ) -> Result<Option<StoredSession>> {
+        let row = self.0.query_opt(
+            "DELETE FROM kyso_sign_sessions WHERE id_sha256 = $1 AND owner = $2 \
+             RETURNING expires_at, pdf, prepared",
+            &[&id_hash.as_slice(), &owner],
+        )?;
+        let taken = row
+            .map(|r| -> Result<_> {
+                Ok((
+                    r.try_get::<_, i64>(0)?,
+                    StoredSession {
+                        pdf: r.try_get(1)?,
+                        prepared: r.try_get(2)?,
+                    },
+                ))
+            })
+            .transpose()?;
+        Ok(unexpired(taken, now))
     }
 }
 

@@ -136,8 +136,6 @@ pub struct Inner {
     pub data_dir: std::path::PathBuf,
     /// Serializes admin changes to keys and documents within this process.
     pub admin_lock: std::sync::Mutex<()>,
-    /// Two-step signing sessions.
-    pub sessions: super::external::Sessions,
     pub metrics: Metrics,
     pub gate: Gate,
     /// The built-in time-stamp authority served at `POST /tsa`, when configured.
@@ -523,7 +521,6 @@ pub fn bootstrap(mut config: Config) -> Result<Bootstrapped, ConfigError> {
         store,
         data_dir: config.data_dir.clone(),
         admin_lock: std::sync::Mutex::new(()),
-        sessions: super::external::Sessions::default(),
         metrics: Metrics::default(),
         gate: Gate::new(limits.max_in_flight, limits.queue, limits.queue_wait),
         tsa: authority.map(super::tsa::TsaEndpoint::new),

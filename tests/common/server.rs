@@ -473,3 +473,19 @@ pub fn refused(config: Option<&Path>, env: &[(&str, &str)]) -> String {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A `multipart/form-data` body with a JSON part `metadata` and a PDF part `file`, and its
+/// content type.
+pub fn multipart(metadata_json: &str, pdf: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "kyso-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\
+         Content-Type: application/json\r\n\r\n{metadata_json}\r\n--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"d.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
