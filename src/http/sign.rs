@@ -238,6 +238,12 @@ fn signed_response(
     Ok(resp)
 }
 
+fn in_progress() -> ApiError {
+    ApiError::IdempotencyConflict(
+        "a request with this Idempotency-Key is being processed; retry shortly".into(),
+    )
+}
+
 /// Where the ledger holds the entry that issues a prepared document, if it does.
 fn issued_index(ledger: &Ledger, entry: &Entry) -> Result<Option<u64>, ApiError> {
     Ok(ledger
@@ -265,11 +271,7 @@ fn finish_prepared(
     let entry = Entry::decode(&signing.entry)?;
     let index = match issued_index(ledger, &entry)? {
         Some(index) => index,
-        None if !may_append => {
-            return Err(ApiError::IdempotencyConflict(
-                "a request with this Idempotency-Key is being processed; retry shortly".into(),
-            ))
-        }
+        None if !may_append => return Err(in_progress()),
         None => match ledger.append(&entry) {
             Ok(appended) => {
                 metrics.record_signature(appended.batch_entries);
@@ -319,9 +321,7 @@ fn sign_idempotent(
             },
             true,
         )),
-        Claim::InProgress => Err(ApiError::IdempotencyConflict(
-            "a request with this Idempotency-Key is being processed; retry shortly".into(),
-        )),
+        Claim::InProgress => Err(in_progress()),
         Claim::Mismatch => Err(ApiError::IdempotencyKeyReused(
             "this Idempotency-Key was used for a different request (other PDF or metadata)".into(),
         )),
