@@ -332,15 +332,46 @@ fn two_step_through_the_api_then_the_agency_countersigns() {
     let file = dir.path().join("countersigned.pdf");
     std::fs::write(&file, &countersigned.body).expect("write");
     assert!(common::pyhanko_valid(&pki, &file));
+    let report = verified(&pki, &file);
+    let signatures = report["signatures"].as_array().expect("signatures");
+    assert_eq!(signatures.len(), 2);
+    assert!(signatures.iter().all(|s| s["indication"] == "TOTAL_PASSED"));
+
+    // At B-LT: the person's signature value is time-stamped by the service's authority and the
+    // validation data of its path archived in /DSS.
+    let p = prepare(serde_json::json!({"certificates": chain, "level": "B-LT"}));
+    assert_eq!(p.status, 200, "prepare: {}", p.text());
+    let json = p.json();
+    let signature = sign_digest(
+        json["digest"].as_str().expect("digest"),
+        "person-signer.key.pem",
+    );
+    let session = json["session"].as_str().expect("session");
+    let long_term = complete(session, &signature, &auth);
+    assert_eq!(long_term.status, 200, "{}", long_term.text());
+    assert!(long_term.body.starts_with(&pdf));
+    let file = dir.path().join("b-lt.pdf");
+    std::fs::write(&file, &long_term.body).expect("write");
+    let report = verified(&pki, &file);
+    let signature = &report["signatures"][0];
+    assert_eq!(signature["level"], "B-LT", "{report:#}");
+    assert_eq!(
+        signature["time_source"], "signature_timestamp",
+        "{report:#}"
+    );
+    let unknown = prepare(serde_json::json!({"certificates": chain, "level": "B-X"}));
+    assert_eq!(unknown.status, 400, "{}", unknown.text());
+}
+
+/// `kyso verify --json` of `file` against the demo root, revocation off; asserts it passes.
+fn verified(pki: &Path, file: &Path) -> serde_json::Value {
     let o = Command::new(KYSO)
         .args(["verify", "--json", "--revocation", "off", "--trust"])
         .arg(pki.join("root-ca.pem"))
-        .arg(&file)
+        .arg(file)
         .output()
         .expect("kyso verify");
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(o.status.code(), Some(0), "{report:#}");
-    let signatures = report["signatures"].as_array().expect("signatures");
-    assert_eq!(signatures.len(), 2);
-    assert!(signatures.iter().all(|s| s["indication"] == "TOTAL_PASSED"));
+    report
 }

@@ -7,7 +7,9 @@ use time::OffsetDateTime;
 use super::material::gather;
 use super::revocation::RevocationFetcher;
 use crate::cms::RawSigner;
-use crate::pades::{self, Level, PadesError, SignOptions, Timestamper};
+use crate::pades::{
+    self, Level, PadesError, PreparedDocument, SignOptions, SignedUpdate, Timestamper,
+};
 use crate::pdf::{ByteSource, Document};
 use crate::pki::{RevocationData, TrustStore};
 
@@ -85,23 +87,51 @@ pub fn sign_at_level<S: ByteSource>(
     options: &SignOptions,
     sources: &LevelSources<'_>,
 ) -> Result<LevelSigned, PadesError> {
-    let timestamper = if sources.level >= Level::BT {
-        Some(sources.timestamper.ok_or_else(|| {
-            PadesError::Refused(format!(
-                "{} needs a time-stamp authority",
-                sources.level.name()
-            ))
-        })?)
-    } else {
-        None
-    };
+    let timestamper = level_timestamper(sources)?;
     let signed = pades::sign_timestamped(doc, signer, certificate, chain, options, timestamper)?;
+    after_signature(doc, signed, sources)
+}
+
+/// [`sign_at_level`] for a signature prepared for an outside key (two-step signing): the
+/// value is embedded, time-stamped from B-T on, and followed by the level's updates.
+pub fn complete_at_level<S: ByteSource>(
+    prepared: &PreparedDocument,
+    doc: &Document<S>,
+    signature: &[u8],
+    sources: &LevelSources<'_>,
+) -> Result<LevelSigned, PadesError> {
+    let timestamper = level_timestamper(sources)?;
+    let signed = prepared.complete_timestamped(doc, signature, timestamper)?;
+    after_signature(doc, signed, sources)
+}
+
+/// The signature timestamper a level needs: none below B-T, and a refusal when it is missing.
+fn level_timestamper<'a>(
+    sources: &LevelSources<'a>,
+) -> Result<Option<&'a dyn Timestamper>, PadesError> {
+    if sources.level < Level::BT {
+        return Ok(None);
+    }
+    sources.timestamper.map(Some).ok_or_else(|| {
+        PadesError::Refused(format!(
+            "{} needs a time-stamp authority",
+            sources.level.name()
+        ))
+    })
+}
+
+/// The level's updates after the signature `signed` of `doc`.
+fn after_signature<S: ByteSource>(
+    doc: &Document<S>,
+    signed: SignedUpdate,
+    sources: &LevelSources<'_>,
+) -> Result<LevelSigned, PadesError> {
     let signature = signed.update.bytes;
     // Joining the signed file copies it whole: only worth it when there is LTV data to add.
     let (ltv, notes) = if sources.level >= Level::BLt {
-        let mut signed = doc.source().read_all()?;
-        signed.extend_from_slice(&signature);
-        ltv_updates(&signed, sources)?
+        let mut joined = doc.source().read_all()?;
+        joined.extend_from_slice(&signature);
+        ltv_updates(&joined, sources)?
     } else {
         (Vec::new(), Vec::new())
     };

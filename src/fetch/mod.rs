@@ -11,7 +11,7 @@ mod revocation;
 mod tsa;
 
 pub use http::{HttpClient, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES};
-pub use level::{ltv_updates, sign_at_level, LevelSigned, LevelSources};
+pub use level::{complete_at_level, ltv_updates, sign_at_level, LevelSigned, LevelSources};
 pub use material::{gather, Gathered};
 pub use revocation::{
     CacheStats, FetchConfig, Fetched, RevocationFetcher, DEFAULT_MAX_AGE, MAX_REQUESTS_PER_FETCH,

@@ -28,10 +28,12 @@ use time::OffsetDateTime;
 use super::auth::Caller;
 use super::error::{blocking, ApiError, ErrorBody};
 use super::service_store::{NewSession, ServiceStore};
+use super::sign::level_sources;
 use super::state::AppState;
 use crate::cms::SignatureAlgorithm;
+use crate::fetch::complete_at_level;
 use crate::pades::appearance::{Placement, SignatureAppearance};
-use crate::pades::{prepare_external, PreparedDocument, SignOptions};
+use crate::pades::{prepare_external, Level, PreparedDocument, SignOptions};
 use crate::pdf::Document;
 use crate::pki::source;
 
@@ -72,6 +74,7 @@ fn open_session(
     owner: &str,
     pdf: &[u8],
     prepared: &PreparedDocument,
+    level: Level,
     now: i64,
 ) -> Result<String, ApiError> {
     let mut id = [0u8; SESSION_ID_BYTES];
@@ -85,11 +88,19 @@ fn open_session(
         expires_at: now.saturating_add(ttl),
         pdf,
         prepared: &prepared,
+        level: level.name(),
     };
     if !store.open_session(&session, now, MAX_SESSIONS)? {
         return Err(ApiError::Overloaded);
     }
     Ok(id)
+}
+
+/// A session taken from the store: the PDF, the prepared signature and its level.
+struct OpenSession {
+    pdf: Vec<u8>,
+    prepared: PreparedDocument,
+    level: Level,
 }
 
 /// Takes the session `id` of `owner` if it exists and has not expired. Another token's
@@ -99,12 +110,18 @@ fn take_session(
     id: &str,
     owner: &str,
     now: i64,
-) -> Result<(Vec<u8>, PreparedDocument), ApiError> {
+) -> Result<OpenSession, ApiError> {
     let session = store
         .take_session(&session_hash(id), owner, now)?
         .ok_or_else(unknown_session)?;
     let prepared = PreparedDocument::from_bytes(&session.prepared).map_err(ApiError::internal)?;
-    Ok((session.pdf, prepared))
+    let level = Level::from_name(&session.level)
+        .ok_or_else(|| ApiError::internal(format!("stored level {:?}", session.level)))?;
+    Ok(OpenSession {
+        pdf: session.pdf,
+        prepared,
+        level,
+    })
 }
 
 /// What to prepare (the JSON `metadata` part of the multipart body).
@@ -119,6 +136,11 @@ pub struct PrepareParams {
     pub location: Option<String>,
     /// `none` (default: the agency's block carries the QR code), `auto` or `PAGE,X,Y,W,H`.
     pub visible: Option<String>,
+    /// PAdES level the completion reaches: `B-B` (default), `B-T` (the service's time-stamp
+    /// authority stamps the signature value), `B-LT` (plus `/DSS`) or `B-LTA` (plus a document
+    /// timestamp).
+    #[schema(value_type = Option<String>)]
+    pub level: Option<Level>,
 }
 
 /// A prepared session.
@@ -221,10 +243,17 @@ pub async fn prepare(
     let pdf = super::body::joined(&upload.pdf);
     let st = state.clone();
     blocking(move || {
+        let level = params.level.unwrap_or(Level::BB);
+        if level >= Level::BT && st.timestamper.is_none() {
+            return Err(ApiError::SigningRefused(format!(
+                "{} needs a time-stamp authority, and none is configured",
+                level.name()
+            )));
+        }
         let prepared = prepare_document(&pdf, &params)?;
         let digest = B64.encode(prepared.digest_to_sign());
         let algorithm = prepared.algorithm().name().to_owned();
-        let session = open_session(&st.store, &caller.0.id, &pdf, &prepared, unix_now())?;
+        let session = open_session(&st.store, &caller.0.id, &pdf, &prepared, level, unix_now())?;
         Ok(Json(Prepared {
             session,
             digest,
@@ -266,12 +295,18 @@ pub async fn complete(
         )));
     }
     let signed = blocking(move || {
-        let (mut pdf, prepared) =
-            take_session(&state.store, &req.session, &caller.0.id, unix_now())?;
-        let doc = Document::open(&pdf[..]).map_err(ApiError::internal)?;
-        let update = prepared.complete(&doc, &signature)?;
+        let session = take_session(&state.store, &req.session, &caller.0.id, unix_now())?;
+        let doc = Document::open(&session.pdf[..]).map_err(ApiError::internal)?;
+        let trust = state.trust.get();
+        let sources = level_sources(&state, &trust, session.level, OffsetDateTime::now_utc());
+        let signed = complete_at_level(&session.prepared, &doc, &signature, &sources)?;
+        for note in &signed.notes {
+            tracing::warn!(note = %note, "validation data not archived");
+        }
         drop(doc);
-        pdf.extend_from_slice(&update.update.bytes);
+        let mut pdf = session.pdf;
+        pdf.extend_from_slice(&signed.signature);
+        pdf.extend_from_slice(&signed.ltv);
         Ok(pdf)
     })
     .await?;
@@ -323,30 +358,31 @@ mod tests {
         let store = ServiceStore::open_sqlite(&dir.path().join("service.sqlite")).expect("store");
         let t0 = 1_790_000_000;
         let prepared = dummy(&pki);
-        let id = open_session(&store, "alice", b"%PDF", &prepared, t0).expect("open");
+        let id = open_session(&store, "alice", b"%PDF", &prepared, Level::BT, t0).expect("open");
         assert!(
             take_session(&store, &id, "bob", t0).is_err(),
             "another token"
         );
-        let (pdf, taken) = take_session(&store, &id, "alice", t0).expect("take");
-        assert_eq!(pdf, b"%PDF");
-        assert_eq!(taken.digest_to_sign(), prepared.digest_to_sign());
+        let taken = take_session(&store, &id, "alice", t0).expect("take");
+        assert_eq!(taken.pdf, b"%PDF");
+        assert_eq!(taken.prepared.digest_to_sign(), prepared.digest_to_sign());
+        assert_eq!(taken.level, Level::BT);
         assert!(
             take_session(&store, &id, "alice", t0).is_err(),
             "used twice"
         );
-        let id = open_session(&store, "alice", b"", &prepared, t0).expect("open");
+        let id = open_session(&store, "alice", b"", &prepared, Level::BB, t0).expect("open");
         let ttl = i64::try_from(SESSION_TTL.as_secs()).expect("ttl");
         let late = t0 + ttl;
         assert!(take_session(&store, &id, "alice", late).is_err(), "expired");
         for _ in 0..MAX_SESSIONS {
-            open_session(&store, "alice", b"", &prepared, t0).expect("open");
+            open_session(&store, "alice", b"", &prepared, Level::BB, t0).expect("open");
         }
         assert!(matches!(
-            open_session(&store, "alice", b"", &prepared, t0),
+            open_session(&store, "alice", b"", &prepared, Level::BB, t0),
             Err(ApiError::Overloaded)
         ));
         // Expired sessions make room again.
-        assert!(open_session(&store, "alice", b"", &prepared, late).is_ok());
+        assert!(open_session(&store, "alice", b"", &prepared, Level::BB, late).is_ok());
     }
 }

@@ -181,6 +181,8 @@ pub struct NewSession<'a> {
     pub pdf: &'a [u8],
     /// [`crate::pades::PreparedDocument::to_bytes`].
     pub prepared: &'a [u8],
+    /// The PAdES level to complete it at ([`crate::pades::Level::name`]).
+    pub level: &'a str,
 }
 
 /// A two-step signing session as stored: the PDF it was prepared on, and the prepared state.
@@ -188,6 +190,7 @@ pub struct NewSession<'a> {
 pub struct StoredSession {
     pub pdf: Vec<u8>,
     pub prepared: Vec<u8>,
+    pub level: String,
 }
 
 /// A session deleted as it was taken, kept only if it had not expired by `now`.
@@ -473,7 +476,8 @@ CREATE TABLE IF NOT EXISTS kyso_sign_sessions (
     owner TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
     pdf BLOB NOT NULL,
-    prepared BLOB NOT NULL
+    prepared BLOB NOT NULL,
+    level TEXT NOT NULL
 );
 ";
 
@@ -509,7 +513,8 @@ CREATE TABLE IF NOT EXISTS kyso_sign_sessions (
     owner TEXT NOT NULL,
     expires_at BIGINT NOT NULL,
     pdf BYTEA NOT NULL,
-    prepared BYTEA NOT NULL
+    prepared BYTEA NOT NULL,
+    level TEXT NOT NULL
 );
 ";
 
@@ -760,14 +765,15 @@ impl Backend for Sqlite {
             return Ok(false);
         }
         tx.execute(
-            "INSERT INTO kyso_sign_sessions (id_sha256, owner, expires_at, pdf, prepared) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO kyso_sign_sessions (id_sha256, owner, expires_at, pdf, prepared, level) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             rusqlite::params![
                 session.id_hash.as_slice(),
                 session.owner,
                 session.expires_at,
                 session.pdf,
-                session.prepared
+                session.prepared,
+                session.level
             ],
         )?;
         tx.commit()?;
@@ -784,7 +790,7 @@ impl Backend for Sqlite {
             .0
             .query_row(
                 "DELETE FROM kyso_sign_sessions WHERE id_sha256 = ?1 AND owner = ?2 \
-                 RETURNING expires_at, pdf, prepared",
+                 RETURNING expires_at, pdf, prepared, level",
                 rusqlite::params![id_hash.as_slice(), owner],
                 |r| {
                     Ok((
@@ -792,6 +798,7 @@ impl Backend for Sqlite {
                         StoredSession {
                             pdf: r.get(1)?,
                             prepared: r.get(2)?,
+                            level: r.get(3)?,
                         },
                     ))
                 },
@@ -979,14 +986,15 @@ impl Backend for Pg {
             return Ok(false);
         }
         tx.execute(
-            "INSERT INTO kyso_sign_sessions (id_sha256, owner, expires_at, pdf, prepared) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO kyso_sign_sessions (id_sha256, owner, expires_at, pdf, prepared, level) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
             &[
                 &session.id_hash.as_slice(),
                 &session.owner,
                 &session.expires_at,
                 &session.pdf,
                 &session.prepared,
+                &session.level,
             ],
         )?;
         tx.commit()?;
@@ -1001,7 +1009,7 @@ impl Backend for Pg {
     ) -> Result<Option<StoredSession>> {
         let row = self.0.query_opt(
             "DELETE FROM kyso_sign_sessions WHERE id_sha256 = $1 AND owner = $2 \
-             RETURNING expires_at, pdf, prepared",
+             RETURNING expires_at, pdf, prepared, level",
             &[&id_hash.as_slice(), &owner],
         )?;
         let taken = row
@@ -1011,6 +1019,7 @@ impl Backend for Pg {
                     StoredSession {
                         pdf: r.try_get(1)?,
                         prepared: r.try_get(2)?,
+                        level: r.try_get(3)?,
                     },
                 ))
             })

@@ -18,6 +18,7 @@ use super::error::{blocking, unreadable_pdf, ApiError, ErrorBody};
 use super::metrics::Metrics;
 use super::service_store::{Claim, PreparedSigning, Scope, ServiceStore};
 use super::state::{AppState, Signer};
+use super::trust::Trust;
 use crate::fetch::{sign_at_level, LevelSources};
 use crate::ledger::log::Ledger;
 use crate::ledger::{Entry, EntryKind};
@@ -102,6 +103,25 @@ pub fn placement(visible: Option<&str>) -> Result<Placement, ApiError> {
     Ok(p)
 }
 
+/// Where a signing at `level` gets its timestamps and validation data: the service's
+/// time-stamp authority, its anchors and CRLs (`trust`, a snapshot of `state.trust`), and its
+/// fetcher.
+pub(super) fn level_sources<'a>(
+    state: &'a AppState,
+    trust: &'a Trust,
+    level: Level,
+    now: OffsetDateTime,
+) -> LevelSources<'a> {
+    LevelSources {
+        level,
+        timestamper: state.timestamper.as_deref().map(|t| t as &dyn Timestamper),
+        trust: &trust.anchors,
+        supplied: &trust.revocation,
+        fetcher: state.fetcher.as_ref(),
+        now,
+    }
+}
+
 /// Signs one document and makes the ledger entry that will issue it. Blocking (CPU).
 fn sign_document(
     state: &AppState,
@@ -145,14 +165,12 @@ fn sign_document(
         appearance: Some(appearance),
     };
     let trust = state.trust.get();
-    let sources = LevelSources {
-        level: params.level.unwrap_or(state.default_level),
-        timestamper: state.timestamper.as_deref().map(|t| t as &dyn Timestamper),
-        trust: &trust.anchors,
-        supplied: &trust.revocation,
-        fetcher: state.fetcher.as_ref(),
+    let sources = level_sources(
+        state,
+        &trust,
+        params.level.unwrap_or(state.default_level),
         now,
-    };
+    );
     let signed = sign_at_level(
         &doc,
         key.key.as_ref(),

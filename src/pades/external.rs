@@ -16,9 +16,10 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::error::PadesError;
+use super::ltv::Timestamper;
 use super::sign::{
-    hash_document, hash_signed_bytes, revision_digest, signature_update, signed_digest,
-    SignOptions, SignedUpdate,
+    hash_document, hash_signed_bytes, revision_digest, signature_timestamp, signature_update,
+    signed_digest, SignOptions, SignedUpdate,
 };
 use crate::cms::{self, ContentDigest, DigestAlgorithm, SignRequest, SignatureAlgorithm};
 use crate::pdf::{ByteSource, Document, IncrementalUpdate, SignaturePlaceholder};
@@ -145,6 +146,18 @@ impl PreparedDocument {
         doc: &Document<S>,
         signature: &[u8],
     ) -> Result<SignedUpdate, PadesError> {
+        self.complete_timestamped(doc, signature, None)
+    }
+
+    /// [`Self::complete`], and with a `timestamper` PAdES B-T: the value is time-stamped and
+    /// the token goes into the CMS unsigned attributes, as [`super::sign_timestamped`] does.
+    /// The placeholder prepared has room for it.
+    pub fn complete_timestamped<S: ByteSource>(
+        &self,
+        doc: &Document<S>,
+        signature: &[u8],
+        timestamper: Option<&dyn Timestamper>,
+    ) -> Result<SignedUpdate, PadesError> {
         if doc.len() != self.update.base_len {
             return Err(PadesError::DocumentChanged);
         }
@@ -158,9 +171,9 @@ impl PreparedDocument {
             chain: &self.chain,
             algorithm: self.algorithm,
         })?;
-        let cms_der = prepared.assemble(signature, None)?;
+        let unstamped = prepared.assemble(signature, None)?;
         let report = cms::verify_detached(
-            &cms_der,
+            &unstamped,
             &[ContentDigest {
                 algorithm: DigestAlgorithm::Sha256,
                 value: self.content_digest.to_vec(),
@@ -170,6 +183,11 @@ impl PreparedDocument {
         if !report.is_intact() {
             return Err(PadesError::SignatureRejected);
         }
+        // Time-stamped only once the value is known to be right.
+        let cms_der = match signature_timestamp(timestamper, signature)? {
+            Some(token) => prepared.assemble(signature, Some(&token))?,
+            None => unstamped,
+        };
         let mut update = self.update.clone();
         update.embed_signature(&cms_der)?;
         Ok(SignedUpdate {

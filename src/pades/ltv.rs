@@ -60,6 +60,13 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level named `name` as [`Self::name`] writes it.
+    pub fn from_name(name: &str) -> Option<Level> {
+        [Level::BB, Level::BT, Level::BLt, Level::BLta]
+            .into_iter()
+            .find(|l| l.name() == name)
+    }
+
     /// The level's name as the standard writes it.
     pub fn name(self) -> &'static str {
         match self {

@@ -188,10 +188,7 @@ pub fn sign_timestamped<S: ByteSource>(
         algorithm: signer.algorithm(),
     })?;
     let signature = signer.sign(prepared.signed_attributes_der())?;
-    let token = match timestamper {
-        Some(t) => Some(t.timestamp(&Sha256::digest(&signature).into())?),
-        None => None,
-    };
+    let token = signature_timestamp(timestamper, &signature)?;
     let cms = prepared.assemble(&signature, token.as_deref())?;
     update.embed_signature(&cms)?;
     Ok(SignedUpdate {
@@ -200,6 +197,17 @@ pub fn sign_timestamped<S: ByteSource>(
         field_name,
         digest,
     })
+}
+
+/// The RFC 3161 token over a signature value (RFC 3161 appendix A: the imprint is the SHA-256 of
+/// the value), when a `timestamper` is given.
+pub(super) fn signature_timestamp(
+    timestamper: Option<&dyn Timestamper>,
+    signature: &[u8],
+) -> Result<Option<Vec<u8>>, PadesError> {
+    timestamper
+        .map(|t| t.timestamp(&Sha256::digest(signature).into()))
+        .transpose()
 }
 
 /// The incremental update that adds a signature field, its widget and a signature dictionary
