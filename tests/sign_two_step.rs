@@ -163,6 +163,53 @@ fn prepared_signature_plus_agency_countersignature_both_verify() {
 }
 
 #[test]
+fn the_command_line_completes_at_b_t_with_a_time_stamp_authority() {
+    let Some(env) = Env::new() else { return };
+    let (state, digest) = env.prepare("person-signer", "none");
+    let sig = env.pkeyutl("person-signer", &digest);
+    let out = env.path("b-t.pdf");
+    let complete = |extra: &[&Path]| {
+        let mut args: Vec<&Path> = vec![
+            &env.sample,
+            Path::new("--state"),
+            &state,
+            Path::new("--signature"),
+            &sig,
+            Path::new("-o"),
+            &out,
+            Path::new("--level"),
+            Path::new("B-T"),
+        ];
+        args.extend_from_slice(extra);
+        env.kyso(&["external", "complete"], &args)
+    };
+    let refused = complete(&[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("time-stamp authority"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(!out.exists(), "no output without a signature timestamp");
+    let o = complete(&[
+        Path::new("--tsa-cert"),
+        &env.pki("tsa.pem"),
+        Path::new("--tsa-key"),
+        &env.pki("tsa.key.pem"),
+        Path::new("--tsa-chain"),
+        &env.pki("issuing-ca.pem"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = verified(&env.path("pki"), &out);
+    assert_eq!(report["signatures"][0]["level"], "B-T", "{report:#}");
+    assert_eq!(
+        report["signatures"][0]["time_source"], "signature_timestamp",
+        "{report:#}"
+    );
+    assert!(env.pyhanko_valid(&out));
+}
+
+#[test]
 fn tampering_between_the_two_steps_fails_cleanly() {
     let Some(env) = Env::new() else { return };
     let (state, digest) = env.prepare("person-signer", "none");

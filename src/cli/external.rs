@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::sign::{
     certificates, copy_original, finish_output, open_pdf, read_small, sign_options, temp_beside,
-    LookArgs,
+    Extension, LevelArgs, LookArgs,
 };
 use super::{EXIT_UNREADABLE, EXIT_VALID};
 use crate::cms::SignatureAlgorithm;
@@ -74,6 +74,8 @@ struct CompleteArgs {
     /// Where to write the signed PDF.
     #[arg(short = 'o', long = "out")]
     out: PathBuf,
+    #[command(flatten)]
+    level: LevelArgs,
 }
 
 pub fn run(args: ExternalArgs) -> u8 {
@@ -144,12 +146,15 @@ fn complete(args: &CompleteArgs) -> Result<String, String> {
     let prepared = PreparedDocument::from_bytes(&state).map_err(|e| e.to_string())?;
     let signature = read_small(&args.signature)?;
     let doc = open_pdf(&args.input)?;
+    let timestamper = args.level.signature_timestamper()?;
     let signed = prepared
-        .complete(&doc, &signature)
+        .complete_timestamped(&doc, &signature, timestamper.as_deref())
         .map_err(|e| format!("{}: {e}", args.input.display()))?;
     let tmp = temp_beside(&args.out)?;
     let copied = copy_original(&args.input, &tmp);
-    let field = finish_output(&tmp, copied, Ok(signed), None, &args.out)?;
+    let extend = |signed_file: &[u8]| args.level.extend(signed_file);
+    let extension: Option<&Extension<'_>> = args.level.extends().then_some(&extend);
+    let field = finish_output(&tmp, copied, Ok(signed), extension, &args.out)?;
     Ok(format!(
         "Đã ký / signed: {} (trường / field {field})",
         args.out.display()

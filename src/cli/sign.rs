@@ -15,7 +15,7 @@ use super::{EXIT_UNREADABLE, EXIT_VALID};
 use crate::cms::{PKeySigner, RawSigner, SignatureAlgorithm};
 use crate::keys::{decrypt_key_file, Registry, Token};
 use crate::pades::appearance::{Placement, SignatureAppearance};
-use crate::pades::{self, Certification, Level, SignOptions, SignedUpdate};
+use crate::pades::{self, Certification, Level, SignOptions, SignedUpdate, Timestamper};
 use crate::pdf::{Document, FileSource};
 use crate::pki::{source, Certificate};
 
@@ -59,6 +59,14 @@ pub struct SignArgs {
     /// Signature algorithm for an RSA key (ECDSA keys always use ECDSA with SHA-256).
     #[arg(long, value_enum, default_value = "pkcs1")]
     rsa_padding: RsaPadding,
+    #[command(flatten)]
+    level: LevelArgs,
+}
+
+/// The PAdES level and where its timestamps and validation data come from: shared by
+/// `kyso sign` and `kyso external complete`.
+#[derive(Args, Debug)]
+pub(super) struct LevelArgs {
     /// PAdES baseline level: B-B; B-T adds a signature timestamp (needs a TSA); B-LT adds the
     /// validation data (/DSS); B-LTA adds a document timestamp over them.
     #[arg(long, value_enum, default_value = "B-B")]
@@ -67,6 +75,39 @@ pub struct SignArgs {
     tsa: TsaArgs,
     #[command(flatten)]
     material: MaterialArgs,
+}
+
+impl LevelArgs {
+    /// The signature's timestamper: none below B-T; from B-T on the configured authority, or
+    /// an error saying how to give one.
+    pub(super) fn signature_timestamper(&self) -> Result<Option<Box<dyn Timestamper>>, String> {
+        if self.level < Level::BT {
+            return Ok(None);
+        }
+        match self.tsa.timestamper()? {
+            Some(t) => Ok(Some(t)),
+            None => Err(format!(
+                "--level {} needs a time-stamp authority: --tsa URL or --tsa-cert/--tsa-key",
+                self.level.name()
+            )),
+        }
+    }
+
+    /// What B-LT and B-LTA append to the signed file: its validation data, then the document
+    /// timestamp.
+    pub(super) fn extend(&self, signed_file: &[u8]) -> Result<Vec<u8>, String> {
+        extension_of(
+            signed_file,
+            &self.material,
+            &self.tsa,
+            self.level == Level::BLta,
+        )
+    }
+
+    /// Whether the level adds updates after the signature.
+    pub(super) fn extends(&self) -> bool {
+        self.level >= Level::BLt
+    }
 }
 
 /// What the signature says and shows: shared by `kyso sign` and `kyso external prepare`.
@@ -230,13 +271,7 @@ fn sign(args: &SignArgs) -> Result<String, String> {
         cert,
         chain,
     } = credentials(args)?;
-    let timestamper = args.tsa.timestamper()?;
-    if args.level >= Level::BT && timestamper.is_none() {
-        return Err(format!(
-            "--level {} needs a time-stamp authority: --tsa URL or --tsa-cert/--tsa-key",
-            args.level.name()
-        ));
-    }
+    let timestamper = args.level.signature_timestamper()?;
     let doc = open_pdf(&args.input)?;
     let options = sign_options(&args.look, &cert, OffsetDateTime::now_utc())?;
     let tmp = temp_beside(&args.out)?;
@@ -250,26 +285,15 @@ fn sign(args: &SignArgs) -> Result<String, String> {
             &cert,
             &chain,
             &options,
-            timestamper.as_deref().filter(|_| args.level >= Level::BT),
+            timestamper.as_deref(),
         );
         (signed, copier.join())
     });
     let copied =
         copied.unwrap_or_else(|_| Err(std::io::Error::other("the copying thread panicked")));
     let signed = signed.map_err(|e| format!("{}: {e}", args.input.display()));
-    let extend = |signed_file: &[u8]| {
-        extension_of(
-            signed_file,
-            &args.material,
-            &args.tsa,
-            args.level == Level::BLta,
-        )
-    };
-    let extension: Option<&Extension<'_>> = if args.level >= Level::BLt {
-        Some(&extend)
-    } else {
-        None
-    };
+    let extend = |signed_file: &[u8]| args.level.extend(signed_file);
+    let extension: Option<&Extension<'_>> = args.level.extends().then_some(&extend);
     finish_output(&tmp, copied, signed, extension, &args.out)
 }
 
