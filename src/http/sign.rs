@@ -271,13 +271,14 @@ fn issued_index(ledger: &Ledger, entry: &Entry) -> Result<Option<u64>, ApiError>
         .map(|f| f.index))
 }
 
-/// Finishes a prepared idempotent signing: appends its ledger entry unless the ledger already
-/// holds it (an earlier attempt crashed after appending), then completes the key. Appending is
-/// left to the key's owner (`may_append`): a request that merely found another one's prepared
-/// document only completes what the ledger shows.
+/// Finishes a prepared idempotent signing found by a retry: completes the key with the ledger's
+/// entry if an earlier attempt appended it before crashing, else appends it, which is left to
+/// the key's owner (`may_append`): a request that merely found another one's prepared document
+/// only completes what the ledger shows.
 ///
 /// Each step is safe to repeat after a crash at any point: the document and its entry were
-/// stored before the first append, and the ledger is consulted before every append.
+/// stored before the first append, and the ledger is consulted before every append a retry
+/// makes.
 fn finish_prepared(
     store: &ServiceStore,
     ledger: &Ledger,
@@ -287,26 +288,47 @@ fn finish_prepared(
     may_append: bool,
 ) -> Result<Signed, ApiError> {
     let entry = Entry::decode(&signing.entry)?;
-    let index = match issued_index(ledger, &entry)? {
-        Some(index) => index,
-        None if !may_append => return Err(in_progress()),
-        None => match ledger.append(&entry) {
-            Ok(appended) => {
-                metrics.record_signature(appended.batch_entries);
-                appended.index
-            }
-            Err(e) => {
-                // Released only when the ledger shows the entry is not there; otherwise the
-                // claim stays, and a retry completes or appends it.
-                if matches!(issued_index(ledger, &entry), Ok(None)) {
-                    if let Err(re) = store.release_idempotency(key) {
-                        tracing::warn!(error = %re, "releasing an idempotency claim");
-                    }
+    match issued_index(ledger, &entry)? {
+        Some(index) => complete_prepared(store, key, signing, index),
+        None if !may_append => Err(in_progress()),
+        None => append_prepared(store, ledger, metrics, key, &entry, signing),
+    }
+}
+
+/// Appends the entry of a prepared document (stored under `key`), then completes the key.
+fn append_prepared(
+    store: &ServiceStore,
+    ledger: &Ledger,
+    metrics: &Metrics,
+    key: &[u8; 32],
+    entry: &Entry,
+    signing: PreparedSigning,
+) -> Result<Signed, ApiError> {
+    match ledger.append(entry) {
+        Ok(appended) => {
+            metrics.record_signature(appended.batch_entries);
+            complete_prepared(store, key, signing, appended.index)
+        }
+        Err(e) => {
+            // Released only when the ledger shows the entry is not there; otherwise the claim
+            // stays, and a retry completes or appends it.
+            if matches!(issued_index(ledger, entry), Ok(None)) {
+                if let Err(re) = store.release_idempotency(key) {
+                    tracing::warn!(error = %re, "releasing an idempotency claim");
                 }
-                return Err(e.into());
             }
-        },
-    };
+            Err(e.into())
+        }
+    }
+}
+
+/// Records that the prepared document under `key` is at ledger `index`, and answers it.
+fn complete_prepared(
+    store: &ServiceStore,
+    key: &[u8; 32],
+    signing: PreparedSigning,
+    index: u64,
+) -> Result<Signed, ApiError> {
     store.complete_idempotency(key, index)?;
     Ok(Signed {
         id: signing.document_id,
@@ -360,16 +382,17 @@ fn sign_idempotent(
                     entry: issued.entry.encode()?,
                 };
                 state.store.prepare_idempotency(key, &signing)?;
-                Ok(signing)
+                Ok((issued.entry, signing))
             });
             match prepared {
-                Ok(signing) => finish_prepared(
+                // A new document: its random id cannot be in the ledger yet.
+                Ok((entry, signing)) => append_prepared(
                     &state.store,
                     &state.ledger,
                     &state.metrics,
                     key,
+                    &entry,
                     signing,
-                    true,
                 )
                 .map(|s| (s, false)),
                 Err(e) => {
